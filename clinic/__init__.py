@@ -1,0 +1,29 @@
+"""The clinic web app: client records for massage therapists who treat knee pain."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+
+from clinic.settings import INSTANCE_DIR, TEMPLATES_DIR
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app: configuration, extensions, security, blueprints, errors and CLI."""
+    from clinic import auth, cli, errors, settings, templating, views
+
+    app = Flask(
+        __name__,
+        instance_path=str(INSTANCE_DIR),
+        template_folder=str(TEMPLATES_DIR),
+    )
+    settings.register_config(app, test_config)
+    settings.register_extensions(app)
+    auth.register_security(app)
+    views.register_blueprints(app)
+    errors.register_error_handlers(app)
+    templating.register_template_helpers(app)
+    cli.register_commands(app)
+    return app

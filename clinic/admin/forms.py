@@ -1,0 +1,54 @@
+"""Forms for the clinic's details and its accounts."""
+
+from __future__ import annotations
+
+from wtforms import EmailField, HiddenField, RadioField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional
+
+from clinic.clients.forms import validate_phone
+from clinic.forms import ClinicForm
+from clinic.models import Role
+
+
+class ClinicSettingsForm(ClinicForm):
+    """The clinic's name and contact details, printed on handouts."""
+
+    version = HiddenField()
+    name = StringField(
+        "Clinic name", validators=[DataRequired("Enter the clinic's name."), Length(max=120)]
+    )
+    address = TextAreaField(
+        "Address", validators=[Optional(), Length(max=300)], render_kw={"rows": 3}
+    )
+    phone = StringField("Phone", validators=[Optional(), Length(max=40), validate_phone])
+
+
+class NewUserForm(ClinicForm):
+    """A colleague's account, opened with a one-time password."""
+
+    full_name = StringField(
+        "Full name", validators=[DataRequired("Enter the person's name."), Length(max=120)]
+    )
+    email = EmailField(
+        "Email address",
+        description="They sign in with it.",
+        validators=[
+            DataRequired("Enter an email address."),
+            Length(max=254),
+            Email("Enter a valid email address, like name@example.com."),
+        ],
+    )
+    role = RadioField(
+        "Role",
+        choices=[
+            SelectChoice(Role.THERAPIST.value, "Therapist: works with clients"),
+            SelectChoice(Role.OWNER.value, "Owner: also manages the clinic and its accounts"),
+        ],
+        default=Role.THERAPIST.value,
+        validators=[InputRequired("Choose a role.")],
+    )
+
+
+class ConfirmForm(ClinicForm):
+    """An empty form: a button with a CSRF token."""

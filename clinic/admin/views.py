@@ -1,0 +1,110 @@
+"""Clinic details and account management, for the owner."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, url_for
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from clinic.access import get_user_or_404, scoped
+from clinic.admin import bp
+from clinic.admin.forms import ClinicSettingsForm, ConfirmForm, NewUserForm
+from clinic.auth import operations as auth_ops
+from clinic.domain.errors import RuleViolation
+from clinic.extensions import db
+from clinic.forms import apply_violations
+from clinic.models import Role, User
+
+
+@bp.route("/clinic", methods=["GET", "POST"])
+def clinic_settings() -> str | Response:
+    """Edit the clinic's name, address and phone."""
+    clinic = current_user.clinic
+    form = ClinicSettingsForm(obj=clinic)
+    if form.validate_on_submit():
+        if form.version.data != str(clinic.version):
+            form.form_errors.append(
+                "Someone else changed these details while you were editing. "
+                "The saved values are shown below; make your change again."
+            )
+            form = ClinicSettingsForm(formdata=None, obj=clinic)
+            form.version.data = str(clinic.version)
+            return render_template("admin/clinic.html", form=form)
+        clinic.name = form.name.data
+        clinic.address = form.address.data or ""
+        clinic.phone = form.phone.data or ""
+        db.session.commit()
+        flash("The clinic's details were saved.", "success")
+        return redirect(url_for("admin.clinic_settings"))
+    form.version.data = str(clinic.version)
+    return render_template("admin/clinic.html", form=form)
+
+
+@bp.get("/users")
+def users() -> str:
+    """List the clinic's accounts."""
+    accounts = db.session.scalars(scoped(User).order_by(User.active.desc(), User.full_name)).all()
+    return render_template("admin/users.html", accounts=accounts, confirm=ConfirmForm())
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+def new_user() -> str | Response:
+    """Open an account for a colleague with a one-time password."""
+    form = NewUserForm()
+    if form.validate_on_submit():
+        password = auth_ops.generate_one_time_password()
+        try:
+            user = auth_ops.create_user(
+                current_user.clinic,
+                full_name=form.full_name.data,
+                email=form.email.data,
+                role=Role(form.role.data),
+                password=password,
+                must_change_password=True,
+            )
+        except RuleViolation as violation:
+            db.session.rollback()
+            apply_violations(form, violation)
+        else:
+            db.session.commit()
+            # Shown once, straight from the POST: it must not sit in a cookie or a URL.
+            return render_template("admin/one_time_password.html", user=user, password=password)
+    return render_template("admin/new_user.html", form=form)
+
+
+@bp.post("/users/<int:user_id>/reset-password")
+def reset_password(user_id: int) -> str | Response:
+    """Give an account a new one-time password and sign it out everywhere."""
+    user = get_user_or_404(user_id)
+    if not ConfirmForm().validate_on_submit():
+        return redirect(url_for("admin.users"))
+    password = auth_ops.reset_password(user)
+    db.session.commit()
+    return render_template("admin/one_time_password.html", user=user, password=password, reset=True)
+
+
+@bp.post("/users/<int:user_id>/deactivate")
+def deactivate_user(user_id: int) -> Response:
+    """Stop an account from signing in; its records stay."""
+    return _set_active(user_id, active=False)
+
+
+@bp.post("/users/<int:user_id>/reactivate")
+def reactivate_user(user_id: int) -> Response:
+    """Let a deactivated account sign in again."""
+    return _set_active(user_id, active=True)
+
+
+def _set_active(user_id: int, *, active: bool) -> Response:
+    user = get_user_or_404(user_id)
+    if ConfirmForm().validate_on_submit():
+        try:
+            auth_ops.set_account_active(current_user, user, active=active)
+        except RuleViolation as violation:
+            db.session.rollback()
+            flash(violation.message, "error")
+        else:
+            db.session.commit()
+            state = "reactivated" if active else "deactivated"
+            flash(f"{user.full_name}'s account was {state}.", "success")
+    return redirect(url_for("admin.users"))

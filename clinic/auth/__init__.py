@@ -1,0 +1,135 @@
+"""Signing in and out, first-run setup, and the guard in front of every page."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any, TypeVar
+
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    request,
+    session,
+    url_for,
+)
+from flask.sessions import SecureCookieSessionInterface
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from clinic.extensions import db, login_manager
+
+bp = Blueprint("auth", __name__)
+
+ViewT = TypeVar("ViewT", bound=Callable[..., Any])
+SETUP_DONE_KEY = "clinic.setup_done"
+
+
+def public(view: ViewT) -> ViewT:
+    """Mark a view as open to visitors who are not signed in."""
+    view.is_public = True  # type: ignore[attr-defined]
+    return view
+
+
+class ClinicSessionInterface(SecureCookieSessionInterface):
+    """Mark the session cookie Secure whenever the request itself came over HTTPS."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        from flask import has_request_context
+
+        configured = bool(app.config["SESSION_COOKIE_SECURE"])
+        return configured or (has_request_context() and request.is_secure)
+
+
+def _setup_done(app: Flask) -> bool:
+    # Once an account exists it never goes away (accounts are only deactivated), so one
+    # positive answer per process is enough.
+    if app.extensions.get(SETUP_DONE_KEY):
+        return True
+    from clinic.auth.operations import has_any_account
+
+    done = has_any_account()
+    if done:
+        app.extensions[SETUP_DONE_KEY] = True
+    return done
+
+
+def _load_user(user_id: str) -> Any:
+    from clinic.auth.operations import (
+        end_login_session,
+        find_login_session,
+        is_idle,
+        touch_login_session,
+    )
+
+    token = session.get("sid")
+    if not isinstance(token, str):
+        return None
+    login_session = find_login_session(token)
+    if login_session is None or str(login_session.user_id) != user_id:
+        return None
+    if not login_session.user.active:
+        return None
+    timeout = timedelta(minutes=int(current_app.config["IDLE_TIMEOUT_MINUTES"]))
+    if is_idle(login_session, timeout):
+        end_login_session(login_session, "idle")
+        db.session.commit()
+        g.signed_out_idle = True
+        return None
+    # The guard loads the user before any view runs, so this commit holds only the touch.
+    if touch_login_session(login_session):
+        db.session.commit()
+    g.login_session = login_session
+    return login_session.user
+
+
+def _unauthorized() -> Response:
+    if g.get("signed_out_idle"):
+        minutes = current_app.config["IDLE_TIMEOUT_MINUTES"]
+        flash(f"You were signed out after {minutes} minutes without activity.", "info")
+    elif request.endpoint not in (None, "home"):
+        flash("Please sign in to continue.", "info")
+    next_url = request.full_path if request.method == "GET" else None
+    return redirect(url_for("auth.login", next=next_url))
+
+
+def _guard() -> Response | None:
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    endpoint = request.endpoint
+    if endpoint == "static":
+        return None
+    if not _setup_done(app):
+        if endpoint != "auth.setup":
+            return redirect(url_for("auth.setup"))
+        return None
+    if endpoint == "auth.setup":
+        abort(404)
+    view = app.view_functions.get(endpoint) if endpoint else None
+    if view is not None and getattr(view, "is_public", False):
+        return None
+    if not current_user.is_authenticated:
+        return _unauthorized()
+    if current_user.must_change_password and endpoint not in (
+        "auth.change_password",
+        "auth.logout",
+    ):
+        flash("Choose your own password before you carry on.", "info")
+        return redirect(url_for("auth.change_password"))
+    return None
+
+
+def register_security(app: Flask) -> None:
+    """Require sign-in on every page but the public ones, and end idle sign-ins."""
+    app.session_interface = ClinicSessionInterface()
+    login_manager.user_loader(_load_user)
+    login_manager.unauthorized_handler(_unauthorized)
+    login_manager.session_protection = None  # our server-side sign-in records do this job
+    app.before_request(_guard)
+
+
+from clinic.auth import views as views  # noqa: E402

@@ -1,0 +1,208 @@
+"""Accounts, passwords and server-side sign-in records."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+from functools import lru_cache
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import func, select, update
+
+from clinic.database import utcnow
+from clinic.domain.errors import RuleViolation
+from clinic.extensions import db
+from clinic.models import Clinic, LoginSession, Role, User
+
+_hasher = PasswordHasher()
+# Letters and digits that cannot be confused when read aloud or copied from a screen.
+_ONE_TIME_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
+# How often a sign-in's last-seen time is written; the idle timeout tolerates this much slack.
+TOUCH_INTERVAL = timedelta(seconds=60)
+
+
+def normalise_email(email: str) -> str:
+    """Return an email address in the form accounts are stored and looked up by."""
+    return email.strip().lower()
+
+
+def hash_password(password: str) -> str:
+    """Return an argon2id hash of a password."""
+    return _hasher.hash(password)
+
+
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    return _hasher.hash(secrets.token_urlsafe(16))
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    """Return whether a password matches a hash, spending the same time when there is none."""
+    try:
+        return _hasher.verify(password_hash or _dummy_hash(), password) and bool(password_hash)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def generate_one_time_password() -> str:
+    """Return a random password of four groups of four characters for a first sign-in."""
+    groups = ("".join(secrets.choice(_ONE_TIME_ALPHABET) for _ in range(4)) for _ in range(4))
+    return "-".join(groups)
+
+
+def has_any_account() -> bool:
+    """Return whether any account exists yet (before that, only setup is open)."""
+    return db.session.scalar(select(User.id).limit(1)) is not None
+
+
+def create_clinic_with_owner(
+    *, clinic_name: str, address: str, phone: str, owner_name: str, email: str, password: str
+) -> User:
+    """Create the first clinic and its owner; refuse once any account exists."""
+    if has_any_account():
+        raise RuleViolation(None, "This app has been set up already. Sign in instead.")
+    clinic = Clinic(name=clinic_name, address=address, phone=phone)
+    db.session.add(clinic)
+    return create_user(
+        clinic, full_name=owner_name, email=email, role=Role.OWNER, password=password
+    )
+
+
+def create_user(
+    clinic: Clinic,
+    *,
+    full_name: str,
+    email: str,
+    role: Role,
+    password: str,
+    must_change_password: bool = False,
+) -> User:
+    """Add an account to a clinic; the email must not be in use by any account."""
+    email = normalise_email(email)
+    taken = db.session.scalar(select(func.count()).where(User.email == email))
+    if taken:
+        raise RuleViolation("email", "An account with this email address exists already.")
+    user = User(
+        clinic=clinic,
+        full_name=full_name,
+        email=email,
+        role=role,
+        password_hash=hash_password(password),
+        must_change_password=must_change_password,
+    )
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def authenticate(email: str, password: str) -> User:
+    """Return the account these credentials open, or raise a violation that reveals little."""
+    user = db.session.scalars(select(User).where(User.email == normalise_email(email))).first()
+    if not verify_password(user.password_hash if user else None, password) or user is None:
+        raise RuleViolation(None, "The email address or password is not right.")
+    if not user.active:
+        raise RuleViolation(
+            None, "This account has been deactivated. Ask the clinic's owner to reactivate it."
+        )
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    user.last_login_at = utcnow()
+    return user
+
+
+def _hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("ascii", "replace")).hexdigest()
+
+
+def start_login_session(user: User, *, remote_addr: str, user_agent: str) -> str:
+    """Record a new sign-in for a browser and return the token its cookie will carry."""
+    token = secrets.token_urlsafe(32)
+    db.session.add(
+        LoginSession(
+            user=user,
+            token_hash=_hash_token(token),
+            remote_addr=remote_addr[:64],
+            user_agent=user_agent[:300],
+        )
+    )
+    db.session.flush()
+    return token
+
+
+def find_login_session(token: str) -> LoginSession | None:
+    """Return the open sign-in a cookie token belongs to, if any."""
+    return db.session.scalars(
+        select(LoginSession).where(
+            LoginSession.token_hash == _hash_token(token), LoginSession.ended_at.is_(None)
+        )
+    ).one_or_none()
+
+
+def end_login_session(login_session: LoginSession, reason: str) -> None:
+    """Close one sign-in so that its cookie no longer opens anything."""
+    login_session.ended_at = utcnow()
+    login_session.ended_reason = reason
+
+
+def end_all_login_sessions(user: User, reason: str) -> None:
+    """Close every open sign-in of an account, on every device."""
+    db.session.execute(
+        update(LoginSession)
+        .where(LoginSession.user_id == user.id, LoginSession.ended_at.is_(None))
+        .values(ended_at=utcnow(), ended_reason=reason)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def is_idle(login_session: LoginSession, idle_timeout: timedelta) -> bool:
+    """Return whether a sign-in has gone unused for longer than the idle timeout."""
+    return utcnow() - login_session.last_seen_at > idle_timeout
+
+
+def touch_login_session(login_session: LoginSession) -> bool:
+    """Note that a sign-in is in use; return whether a write was needed."""
+    now = utcnow()
+    if now - login_session.last_seen_at < TOUCH_INTERVAL:
+        return False
+    login_session.last_seen_at = now
+    return True
+
+
+def check_new_password(user: User | None, password: str, min_length: int) -> None:
+    """Refuse a new password that is too short or the same as the current one."""
+    if len(password) < min_length:
+        raise RuleViolation("new_password", f"Use at least {min_length} characters.")
+    if user is not None and verify_password(user.password_hash, password):
+        raise RuleViolation("new_password", "Choose a password different from the current one.")
+
+
+def change_password(
+    user: User, *, current_password: str, new_password: str, min_length: int
+) -> None:
+    """Replace an account's password and end all its sign-ins."""
+    if not verify_password(user.password_hash, current_password):
+        raise RuleViolation("current_password", "This is not your current password.")
+    check_new_password(user, new_password, min_length)
+    user.password_hash = hash_password(new_password)
+    user.must_change_password = False
+    end_all_login_sessions(user, "password changed")
+
+
+def reset_password(user: User) -> str:
+    """Give an account a one-time password, end its sign-ins and return the password."""
+    password = generate_one_time_password()
+    user.password_hash = hash_password(password)
+    user.must_change_password = True
+    end_all_login_sessions(user, "password reset")
+    return password
+
+
+def set_account_active(actor: User, user: User, *, active: bool) -> None:
+    """Deactivate or reactivate an account; accounts are never deleted."""
+    if not active and user.id == actor.id:
+        raise RuleViolation(None, "You cannot deactivate your own account.")
+    user.active = active
+    if not active:
+        end_all_login_sessions(user, "deactivated")

@@ -1,0 +1,209 @@
+"""Commands under `flask --app clinic clinic ...`."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from clinic.auth import operations as auth_ops
+from clinic.clients import operations as client_ops
+from clinic.domain.errors import RuleViolation
+from clinic.domain.intake import AffectedKnee, KneeDiagnosis, KneePainCause
+from clinic.extensions import db
+from clinic.models import Client, Clinic, Role, User
+
+group = AppGroup("clinic", help="Manage the clinic app.")
+
+DEMO_CLINIC_NAME = "Demo Knee Clinic (fictional data)"
+DEMO_OWNER_EMAIL = "demo.owner@example.com"
+DEMO_PASSWORD = "demo-password-123"  # noqa: S105 (a published demo login, not a secret)
+
+
+@group.command("create-user")
+@click.option("--email", required=True, help="Sign-in email address.")
+@click.option("--name", "full_name", required=True, help="Full name.")
+@click.option(
+    "--role",
+    type=click.Choice([role.value for role in Role]),
+    default=Role.THERAPIST.value,
+    show_default=True,
+)
+@click.option(
+    "--clinic",
+    "clinic_name",
+    help="Clinic name; created if no clinic of that name exists. Required for the first user.",
+)
+@click.option(
+    "--password",
+    prompt=True,
+    hide_input=True,
+    confirmation_prompt=True,
+    envvar="CLINIC_NEW_USER_PASSWORD",
+    help="Read from CLINIC_NEW_USER_PASSWORD or asked for when omitted.",
+)
+@click.option("--one-time", is_flag=True, help="Make the user choose a new password at sign-in.")
+def create_user_command(
+    email: str, full_name: str, role: str, clinic_name: str | None, password: str, one_time: bool
+) -> None:
+    """Create an account (and its clinic, if new) for scripted set-up."""
+    clinic = _find_or_create_clinic(clinic_name)
+    try:
+        auth_ops.check_new_password(None, password, 12)
+        user = auth_ops.create_user(
+            clinic,
+            full_name=full_name,
+            email=email,
+            role=Role(role),
+            password=password,
+            must_change_password=one_time,
+        )
+    except RuleViolation as violation:
+        db.session.rollback()
+        raise click.ClickException(violation.message) from violation
+    db.session.commit()
+    click.echo(
+        f"Created {user.role.value} {user.email} in clinic '{clinic.name}' (id {clinic.id})."
+    )
+
+
+def _find_or_create_clinic(clinic_name: str | None) -> Clinic:
+    clinics = db.session.scalars(select(Clinic).order_by(Clinic.id)).all()
+    if clinic_name:
+        for clinic in clinics:
+            if clinic.name == clinic_name:
+                return clinic
+        clinic = Clinic(name=clinic_name)
+        db.session.add(clinic)
+        return clinic
+    real = [clinic for clinic in clinics if not clinic.is_demo]
+    if len(real) == 1:
+        return real[0]
+    raise click.ClickException("Say which clinic with --clinic NAME.")
+
+
+DEMO_CLIENTS = [
+    {
+        "first_name": "Margaret",
+        "last_name": "Okafor",
+        "date_of_birth": date(1954, 3, 12),
+        "phone": "555 010 0142",
+        "email": "margaret.okafor@example.com",
+        "affected_knee": AffectedKnee.BOTH,
+        "main_complaint": "Stiff, aching knees in the morning; stairs are the hardest part.",
+        "cause": KneePainCause.ARTHRITIS,
+        "diagnosis": KneeDiagnosis.OSTEOARTHRITIS,
+        "medications": "Paracetamol as needed.",
+        "goals": "Walk to the market and back without stopping.",
+    },
+    {
+        "first_name": "Daniel",
+        "last_name": "Reyes",
+        "date_of_birth": date(1991, 8, 30),
+        "phone": "555 010 0178",
+        "email": "daniel.reyes@example.com",
+        "affected_knee": AffectedKnee.RIGHT,
+        "main_complaint": "Sharp pain on the outside of the right knee after 5 km of running.",
+        "cause": KneePainCause.OVERUSE,
+        "diagnosis": KneeDiagnosis.ITB_SYNDROME,
+        "goals": "Run a half marathon in the spring.",
+    },
+    {
+        "first_name": "Aiko",
+        "last_name": "Tanaka",
+        "date_of_birth": date(1978, 1, 5),
+        "phone": "555 010 0123",
+        "email": "",
+        "affected_knee": AffectedKnee.LEFT,
+        "main_complaint": "Ache at the front of the left knee when sitting for long or kneeling.",
+        "cause": KneePainCause.UNKNOWN,
+        "diagnosis": KneeDiagnosis.PATELLOFEMORAL_PAIN,
+        "allergic_to_oils_or_nuts": True,
+        "allergies": "Almond oil: itchy rash.",
+        "goals": "Garden without pain.",
+    },
+    {
+        "first_name": "Robert",
+        "last_name": "Lindqvist",
+        "date_of_birth": date(1949, 11, 21),
+        "phone": "555 010 0166",
+        "email": "r.lindqvist@example.com",
+        "affected_knee": AffectedKnee.RIGHT,
+        "main_complaint": "Tightness around the right knee since a replacement last year.",
+        "cause": KneePainCause.AFTER_SURGERY,
+        "diagnosis": KneeDiagnosis.KNEE_REPLACEMENT,
+        "medications": "Warfarin (blood thinner).",
+        "goals": "Kneel in church again.",
+    },
+]
+
+
+@group.command("seed-demo")
+def seed_demo_command() -> None:
+    """Add a demo clinic with made-up clients (running it again changes nothing)."""
+    clinic = db.session.scalars(select(Clinic).where(Clinic.is_demo.is_(True))).first()
+    if clinic is None:
+        clinic = Clinic(
+            name=DEMO_CLINIC_NAME,
+            address="1 Example Street, Demo Town",
+            phone="555 010 0100",
+            is_demo=True,
+        )
+        db.session.add(clinic)
+    owner = db.session.scalars(select(User).where(User.email == DEMO_OWNER_EMAIL)).first()
+    if owner is None:
+        owner = auth_ops.create_user(
+            clinic,
+            full_name="Demo Owner",
+            email=DEMO_OWNER_EMAIL,
+            role=Role.OWNER,
+            password=DEMO_PASSWORD,
+        )
+    db.session.flush()
+    added = 0
+    for details in DEMO_CLIENTS:
+        exists = db.session.scalar(
+            select(Client.id).where(
+                Client.clinic_id == clinic.id,
+                Client.first_name == details["first_name"],
+                Client.last_name == details["last_name"],
+            )
+        )
+        if exists is None:
+            client_ops.create_client(clinic.id, owner, _demo_intake(details))
+            added += 1
+    db.session.commit()
+    click.echo(
+        f"Demo clinic '{clinic.name}': {added} client(s) added. "
+        f"Sign in as {DEMO_OWNER_EMAIL} with the password {DEMO_PASSWORD}."
+    )
+
+
+def _demo_intake(details: dict[str, object]) -> client_ops.Intake:
+    defaults: dict[str, object] = {
+        "gender": "",
+        "address": "",
+        "emergency_contact_name": "Demo Contact",
+        "emergency_contact_phone": "555 010 0199",
+        "referring_clinician": "",
+        "onset_date": None,
+        "diagnosis_detail": "",
+        "medications": "",
+        "allergies": "",
+        "allergic_to_oils_or_nuts": False,
+        "goals": "",
+        "consent_to_treatment": True,
+        "consent_date": date.today(),
+        "consent_to_keep_records": True,
+    }
+    merged = {**defaults, **details}
+    merged["consent_name"] = f"{merged['first_name']} {merged['last_name']}"
+    return client_ops.Intake(**merged)  # type: ignore[arg-type]
+
+
+def register_commands(app: Flask) -> None:
+    """Add the `clinic` command group to the app's CLI."""
+    app.cli.add_command(group)

@@ -1,0 +1,173 @@
+"""Creating, changing, archiving and finding clients."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from flask_sqlalchemy.pagination import Pagination
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+
+from clinic.access import get_scoped_or_404, scoped
+from clinic.database import utcnow
+from clinic.domain.intake import AffectedKnee, KneeDiagnosis, KneePainCause, phone_digits
+from clinic.extensions import db
+from clinic.models import Client, User
+
+
+@dataclass(frozen=True)
+class Intake:
+    """The intake details of a client, as typed or as saved."""
+
+    first_name: str
+    last_name: str
+    date_of_birth: date
+    gender: str
+    phone: str
+    email: str
+    address: str
+    emergency_contact_name: str
+    emergency_contact_phone: str
+    referring_clinician: str
+    affected_knee: AffectedKnee
+    main_complaint: str
+    onset_date: date | None
+    cause: KneePainCause
+    diagnosis: KneeDiagnosis
+    diagnosis_detail: str
+    medications: str
+    allergies: str
+    allergic_to_oils_or_nuts: bool
+    goals: str
+    consent_to_treatment: bool
+    consent_date: date | None
+    consent_name: str
+    consent_to_keep_records: bool
+
+
+INTAKE_FIELDS = tuple(field.name for field in dataclasses.fields(Intake))
+
+
+@dataclass(frozen=True)
+class FieldDifference:
+    """One field where the saved record and the typed form disagree."""
+
+    name: str
+    saved: Any
+    typed: Any
+
+
+class EditConflict(Exception):
+    """Someone else saved the record after this form was loaded."""
+
+    def __init__(self, client: Client, differences: list[FieldDifference]) -> None:
+        super().__init__("The client was changed by someone else.")
+        self.client = client
+        self.differences = differences
+
+
+def get_client_or_404(client_id: int) -> Client:
+    """Return a client of the signed-in user's clinic, or answer 404."""
+    return get_scoped_or_404(Client, client_id)
+
+
+def intake_of(client: Client) -> Intake:
+    """Return a client's saved intake details."""
+    return Intake(**{name: getattr(client, name) for name in INTAKE_FIELDS})
+
+
+def compare_intakes(saved: Intake, typed: Intake) -> list[FieldDifference]:
+    """Return the fields where a typed intake differs from the saved one."""
+    return [
+        FieldDifference(name, getattr(saved, name), getattr(typed, name))
+        for name in INTAKE_FIELDS
+        if getattr(saved, name) != getattr(typed, name)
+    ]
+
+
+def _apply_intake(client: Client, intake: Intake) -> None:
+    for name in INTAKE_FIELDS:
+        setattr(client, name, getattr(intake, name))
+    client.phone_digits = phone_digits(intake.phone)
+
+
+def create_client(clinic_id: int, author: User, intake: Intake) -> Client:
+    """Add a client to a clinic from their intake."""
+    client = Client(clinic_id=clinic_id, created_by_id=author.id, updated_by_id=author.id)
+    _apply_intake(client, intake)
+    db.session.add(client)
+    db.session.flush()
+    return client
+
+
+def update_client(
+    client: Client, author: User, intake: Intake, expected_version: int | None
+) -> Client:
+    """Save a changed intake, refusing if the record changed since the form was loaded."""
+    if expected_version != client.version:
+        raise EditConflict(client, compare_intakes(intake_of(client), intake))
+    _apply_intake(client, intake)
+    client.updated_by_id = author.id
+    db.session.flush()
+    return client
+
+
+def archive_client(client: Client, author: User) -> None:
+    """Hide a client from the list without deleting anything."""
+    if client.archived_at is None:
+        client.archived_at = utcnow()
+        client.updated_by_id = author.id
+        db.session.flush()
+
+
+def unarchive_client(client: Client, author: User) -> None:
+    """Bring an archived client back to the list."""
+    if client.archived_at is not None:
+        client.archived_at = None
+        client.updated_by_id = author.id
+        db.session.flush()
+
+
+def _word_condition(word: str) -> ColumnElement[bool]:
+    lowered = word.lower()
+    conditions: list[ColumnElement[bool]] = [
+        func.lower(Client.first_name).contains(lowered, autoescape=True),
+        func.lower(Client.last_name).contains(lowered, autoescape=True),
+        func.lower(Client.email).contains(lowered, autoescape=True),
+    ]
+    digits = phone_digits(word)
+    if len(digits) >= 3:
+        conditions.append(Client.phone_digits.contains(digits, autoescape=True))
+    return or_(*conditions)
+
+
+def search_clients_query(query: str, *, include_archived: bool) -> Select[Client]:
+    """Return the clinic's clients matching every word of a search, sorted by last name."""
+    statement = scoped(Client)
+    if not include_archived:
+        statement = statement.where(Client.archived_at.is_(None))
+    words = query.split()
+    if words:
+        statement = statement.where(and_(*(_word_condition(word) for word in words[:8])))
+    return statement.order_by(
+        func.lower(Client.last_name), func.lower(Client.first_name), Client.id
+    )
+
+
+def search_clients(query: str, *, include_archived: bool, page: int, per_page: int) -> Pagination:
+    """Return one page of the clinic's clients matching a search."""
+    return db.paginate(
+        search_clients_query(query, include_archived=include_archived),
+        page=max(page, 1),
+        per_page=per_page,
+        error_out=False,
+        count=True,
+    )
+
+
+def count_archived_clients() -> int:
+    """Return how many of the clinic's clients are archived."""
+    statement = scoped(Client).where(Client.archived_at.is_not(None)).subquery()
+    return db.session.scalar(select(func.count()).select_from(statement)) or 0

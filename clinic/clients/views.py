@@ -1,0 +1,123 @@
+"""Client list, intake, client page, edit and archive."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.wrappers import Response
+
+from clinic.access import current_clinic_id
+from clinic.clients import bp
+from clinic.clients import operations as ops
+from clinic.clients.forms import IntakeForm, SearchForm
+from clinic.domain.intake import calculate_age
+from clinic.extensions import db
+from clinic.models import Client
+
+
+@bp.get("/")
+def index() -> str:
+    """List and search the clinic's clients."""
+    form = SearchForm(request.args)
+    form.validate()
+    query = "" if form.q.errors else (form.q.data or "")
+    include_archived = request.args.get("archived") == "1"
+    page = request.args.get("page", 1, type=int) or 1
+    pagination = ops.search_clients(
+        query,
+        include_archived=include_archived,
+        page=page,
+        per_page=int(current_app.config["CLIENTS_PER_PAGE"]),
+    )
+    return render_template(
+        "clients/index.html",
+        form=form,
+        query=query,
+        include_archived=include_archived,
+        pagination=pagination,
+        today=date.today(),
+        archived_count=ops.count_archived_clients() if not include_archived else 0,
+    )
+
+
+@bp.route("/new", methods=["GET", "POST"])
+def new() -> str | Response:
+    """Take a new client's intake."""
+    form = IntakeForm()
+    if request.method == "GET":
+        form.consent_date.data = date.today()
+    if form.validate_on_submit():
+        client = ops.create_client(current_clinic_id(), current_user, form.to_intake())
+        db.session.commit()
+        flash(f"{client.full_name} was added.", "success")
+        return redirect(url_for("clients.detail", client_id=client.id))
+    return render_template("clients/form.html", form=form, client=None)
+
+
+@bp.get("/<int:client_id>")
+def detail(client_id: int) -> str:
+    """Show a client's record."""
+    client = ops.get_client_or_404(client_id)
+    return render_template(
+        "clients/detail.html", client=client, age=calculate_age(client.date_of_birth, date.today())
+    )
+
+
+@bp.route("/<int:client_id>/edit", methods=["GET", "POST"])
+def edit(client_id: int) -> str | Response | tuple[str, int]:
+    """Change a client's intake, without overwriting someone else's change."""
+    client = ops.get_client_or_404(client_id)
+    form = IntakeForm(obj=client)
+    if request.method == "GET":
+        form.version.data = str(client.version)
+    if form.validate_on_submit():
+        try:
+            ops.update_client(client, current_user, form.to_intake(), form.expected_version())
+            db.session.commit()
+        except ops.EditConflict as conflict:
+            db.session.rollback()
+            return _render_conflict(form, conflict.client, conflict.differences)
+        except StaleDataError:
+            # Someone saved between our read and our write; show their version.
+            db.session.rollback()
+            fresh = ops.get_client_or_404(client_id)
+            return _render_conflict(form, fresh, None)
+        flash("The intake was saved.", "success")
+        return redirect(url_for("clients.detail", client_id=client.id))
+    return render_template("clients/form.html", form=form, client=client)
+
+
+def _render_conflict(
+    form: IntakeForm, client: Client, differences: list[ops.FieldDifference] | None
+) -> tuple[str, int]:
+    if differences is None:
+        differences = ops.compare_intakes(ops.intake_of(client), form.to_intake())
+    # Saving again from this page is a deliberate choice to replace the newer version.
+    form.version.data = str(client.version)
+    return (
+        render_template("clients/form.html", form=form, client=client, conflict=differences),
+        409,
+    )
+
+
+@bp.post("/<int:client_id>/archive")
+def archive(client_id: int) -> Response:
+    """Archive a client: hidden from the list, never deleted."""
+    client = ops.get_client_or_404(client_id)
+    ops.archive_client(client, current_user)
+    db.session.commit()
+    flash(f"{client.full_name} was archived. Nothing was deleted.", "success")
+    return redirect(url_for("clients.detail", client_id=client.id))
+
+
+@bp.post("/<int:client_id>/unarchive")
+def unarchive(client_id: int) -> Response:
+    """Bring an archived client back to the list."""
+    client = ops.get_client_or_404(client_id)
+    ops.unarchive_client(client, current_user)
+    db.session.commit()
+    flash(f"{client.full_name} is back on the client list.", "success")
+    return redirect(url_for("clients.detail", client_id=client.id))

@@ -1,0 +1,39 @@
+"""Default configuration: safe values, no secrets."""
+
+from __future__ import annotations
+
+
+class DefaultConfig:
+    """Settings every deployment starts from; instance/config.py and CLINIC_* override them."""
+
+    # The secret key comes from CLINIC_SECRET_KEY, instance/config.py or, failing both,
+    # a random key the app writes once to instance/secret_key (see clinic.settings).
+    SECRET_KEY: str | None = None
+    # None means instance/clinic.sqlite3; DATABASE_URL overrides it.
+    SQLALCHEMY_DATABASE_URI: str | None = None
+    SQLALCHEMY_ENGINE_OPTIONS: dict[str, object] = {"pool_pre_ping": True}
+
+    # Minutes without a request after which a sign-in ends (checked on the server).
+    IDLE_TIMEOUT_MINUTES = 30
+
+    SESSION_COOKIE_NAME = "clinic_session"
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    # False still marks the cookie Secure on every request that arrived over HTTPS.
+    SESSION_COOKIE_SECURE = False
+    # Number of reverse proxies in front of the app whose X-Forwarded-* headers are trusted.
+    TRUSTED_PROXIES = 0
+
+    # CSRF tokens live as long as the sign-in; a timed token would throw away long notes.
+    WTF_CSRF_TIME_LIMIT = None
+    WTF_CSRF_SSL_STRICT = True
+
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_HEADERS_ENABLED = False
+    # Failed sign-ins allowed per account and per network address before a pause.
+    LOGIN_LIMIT_PER_ACCOUNT = "5 per 15 minutes"
+    LOGIN_LIMIT_PER_ADDRESS = "30 per 15 minutes"
+
+    PASSWORD_MIN_LENGTH = 12
+    CLIENTS_PER_PAGE = 25
+    MAX_CONTENT_LENGTH = 2 * 1024 * 1024

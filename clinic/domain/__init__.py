@@ -1,0 +1,1 @@
+"""Pure clinical and business rules: no Flask, no database."""

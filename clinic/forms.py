@@ -1,0 +1,56 @@
+"""The base form every form derives from, and copying rule violations onto a form."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from flask_wtf import FlaskForm
+from wtforms import Field, PasswordField
+from wtforms.fields.choices import SelectChoice
+
+from clinic.domain.errors import RuleViolation
+
+# C0 controls other than tab, newline and carriage return, and DEL: PostgreSQL refuses NUL
+# outright and the others only corrupt printed notes.
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def clean_text(value: Any) -> Any:
+    """Strip surrounding whitespace and control characters from typed text."""
+    if isinstance(value, str):
+        return _CONTROL_CHARACTERS.sub("", value).strip()
+    return value
+
+
+class ClinicForm(FlaskForm):  # type: ignore[misc]
+    """A CSRF-protected form whose text fields are cleaned before validation."""
+
+    class Meta:
+        def bind_field(self, form: Any, unbound_field: Any, options: dict[str, Any]) -> Field:
+            filters = list(unbound_field.kwargs.get("filters", []))
+            # Passwords are taken exactly as typed.
+            if unbound_field.field_class is not PasswordField and clean_text not in filters:
+                filters.insert(0, clean_text)
+            return unbound_field.bind(form=form, filters=filters, **options)
+
+
+def enum_choices(enum_class: Any, *, blank: str | None = None) -> list[SelectChoice]:
+    """Return choices for a select or radio field: each member's value and label."""
+    choices = [SelectChoice(str(member.value), member.label) for member in enum_class]
+    if blank is not None:
+        choices.insert(0, SelectChoice("", blank))
+    return choices
+
+
+def apply_violations(form: FlaskForm, violations: RuleViolation | Iterable[RuleViolation]) -> None:
+    """Put each violation beside its field, or at the top of the form when it has none."""
+    if isinstance(violations, RuleViolation):
+        violations = [violations]
+    for violation in violations:
+        field = form._fields.get(violation.field) if violation.field else None
+        if field is None:
+            form.form_errors.append(violation.message)
+            continue
+        field.errors = [*field.errors, violation.message]

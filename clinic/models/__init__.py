@@ -1,0 +1,7 @@
+"""All models, imported here so that Alembic and create_all see every table."""
+
+from clinic.models.client import Client
+from clinic.models.clinic import Clinic
+from clinic.models.user import LoginSession, Role, User
+
+__all__ = ["Client", "Clinic", "LoginSession", "Role", "User"]

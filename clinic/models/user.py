@@ -1,0 +1,86 @@
+"""Accounts and their server-side sign-in records."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from clinic.database import UTCDateTime, enum_type, utcnow
+from clinic.extensions import Base
+from clinic.models.clinic import Clinic
+from clinic.models.mixins import TimestampMixin
+
+
+class Role(enum.StrEnum):
+    """What an account may do in its clinic."""
+
+    OWNER = "owner"
+    THERAPIST = "therapist"
+
+    @property
+    def label(self) -> str:
+        return {"owner": "Owner", "therapist": "Therapist"}[self.value]
+
+
+class User(TimestampMixin, Base):
+    """A person who signs in: the clinic's owner or one of its therapists."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    clinic_id: Mapped[int] = mapped_column(ForeignKey("clinics.id"), index=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    full_name: Mapped[str] = mapped_column(String(120))
+    role: Mapped[Role] = mapped_column(enum_type(Role))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(default=True)
+    # Set for one-time passwords the owner hands out: the next sign-in must replace it.
+    must_change_password: Mapped[bool] = mapped_column(default=False)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    version: Mapped[int] = mapped_column(default=1)
+
+    clinic: Mapped[Clinic] = relationship(lazy="joined", innerjoin=True)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    # Flask-Login's user protocol.
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+    @property
+    def is_owner(self) -> bool:
+        return self.role is Role.OWNER
+
+
+class LoginSession(Base):
+    """One browser's sign-in, so that logout and password changes can end it on the server."""
+
+    __tablename__ = "login_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # SHA-256 of the token in the cookie: a copy of the database opens no sessions.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    ended_reason: Mapped[str] = mapped_column(String(40), default="")
+    remote_addr: Mapped[str] = mapped_column(String(64), default="")
+    user_agent: Mapped[str] = mapped_column(String(300), default="")
+
+    user: Mapped[User] = relationship(lazy="joined", innerjoin=True)

@@ -1,0 +1,34 @@
+"""Filters and values every template can use."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from flask import Flask
+
+
+def format_date(value: date | datetime | None) -> str:
+    """Format a date the same way everywhere, with the month spelled out."""
+    if value is None:
+        return ""
+    return f"{value.day} {value.strftime('%b %Y')}"
+
+
+def format_datetime(value: datetime | None) -> str:
+    """Format a moment in UTC with its date and time."""
+    if value is None:
+        return ""
+    return f"{format_date(value)}, {value.strftime('%H:%M')} UTC"
+
+
+def label_of(value: Any) -> str:
+    """Return an enum member's human label, or the value itself."""
+    return str(getattr(value, "label", value if value is not None else ""))
+
+
+def register_template_helpers(app: Flask) -> None:
+    """Install the filters used by the templates."""
+    app.add_template_filter(format_date, "date")
+    app.add_template_filter(format_datetime, "datetime")
+    app.add_template_filter(label_of, "label")

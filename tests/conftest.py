@@ -1,0 +1,211 @@
+"""Fixtures: an app with a fresh database per test, on SQLite or PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+from itsdangerous import URLSafeTimedSerializer
+
+from clinic import create_app
+from clinic.database import normalise_database_url
+from clinic.extensions import db
+from tests import factories
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--backend",
+        choices=("sqlite", "postgresql"),
+        default="sqlite",
+        help="database to run the suite on; postgresql reads CLINIC_TEST_DATABASE_URL",
+    )
+
+
+def _backend(config: pytest.Config) -> str:
+    return str(config.getoption("--backend"))
+
+
+def _postgres_url() -> str:
+    return normalise_database_url(os.environ.get("CLINIC_TEST_DATABASE_URL", ""))
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    backend = _backend(config)
+    if backend == "postgresql":
+        url = sa.make_url(_postgres_url()) if _postgres_url() else None
+        where = (
+            url.render_as_string(hide_password=True) if url else "(CLINIC_TEST_DATABASE_URL unset)"
+        )
+        return f"database backend: PostgreSQL at {where}"
+    return "database backend: SQLite (a fresh file per test)"
+
+
+@pytest.fixture(scope="session")
+def backend(pytestconfig: pytest.Config) -> str:
+    """The database the suite runs on: sqlite or postgresql."""
+    return _backend(pytestconfig)
+
+
+def _fail_or_skip(message: str) -> None:
+    if IN_CI:
+        pytest.exit(f"{message} (CI=true: this is a failure)", returncode=1)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def database_template(backend: str, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """Create the schema once per run; return the template SQLite file or the PostgreSQL URL."""
+    app = create_app({"SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    if backend == "sqlite":
+        path = tmp_path_factory.mktemp("db") / "template.sqlite3"
+        engine = sa.create_engine(f"sqlite:///{path}")
+        with app.app_context():
+            db.metadata.create_all(engine)
+        engine.dispose()
+        return str(path)
+    url = _postgres_url()
+    if not url:
+        _fail_or_skip("CLINIC_TEST_DATABASE_URL is not set")
+    engine = sa.create_engine(url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(sa.text("SELECT 1"))
+    except sa.exc.OperationalError as error:
+        _fail_or_skip(f"PostgreSQL is unreachable at {url}: {error.orig}")
+    reset_postgres_schema(engine)
+    with app.app_context():
+        db.metadata.create_all(engine)
+    engine.dispose()
+    return url
+
+
+def reset_postgres_schema(engine: sa.Engine) -> None:
+    """Drop everything in the test database's public schema."""
+    with engine.begin() as connection:
+        connection.execute(sa.text("DROP SCHEMA public CASCADE"))
+        connection.execute(sa.text("CREATE SCHEMA public"))
+
+
+@pytest.fixture
+def database_url(backend: str, database_template: str, tmp_path: Path) -> Iterator[str]:
+    """A database with an empty schema for one test."""
+    if backend == "sqlite":
+        path = tmp_path / "clinic.sqlite3"
+        shutil.copyfile(database_template, path)
+        yield f"sqlite:///{path}"
+        return
+    engine = sa.create_engine(database_template)
+    tables = ", ".join(f'"{table.name}"' for table in db.metadata.sorted_tables)
+    with engine.begin() as connection:
+        connection.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+    yield database_template
+
+
+def make_test_config(database_url: str, **overrides: Any) -> dict[str, Any]:
+    """Return the configuration tests run the app with."""
+    config: dict[str, Any] = {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "RATELIMIT_STORAGE_URI": "memory://",
+    }
+    config.update(overrides)
+    return config
+
+
+class ClinicTestClient(FlaskClient):
+    """A test client that adds a valid CSRF token to form posts unless told not to."""
+
+    def csrf_token(self) -> str:
+        """Return a token valid for this client's session, as the page would carry it."""
+        with self.session_transaction() as session:
+            raw = session.setdefault("csrf_token", secrets.token_hex(20))
+        serializer = URLSafeTimedSerializer(self.application.secret_key, salt="wtf-csrf-token")
+        return str(serializer.dumps(raw))
+
+    def post(self, *args: Any, csrf: bool = True, **kwargs: Any) -> Any:
+        data = kwargs.get("data")
+        if csrf and (data is None or isinstance(data, dict)):
+            data = dict(data or {})
+            data.setdefault("csrf_token", self.csrf_token())
+            kwargs["data"] = data
+        return super().post(*args, **kwargs)
+
+
+@pytest.fixture
+def app(database_url: str) -> Iterator[Flask]:
+    """The app on a fresh database."""
+    app = create_app(make_test_config(database_url))
+    app.test_client_class = ClinicTestClient
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> ClinicTestClient:
+    """A browser-like client for the app."""
+    return app.test_client()  # type: ignore[return-value]
+
+
+@pytest.fixture
+def runner(app: Flask) -> Any:
+    """A runner for the app's CLI commands."""
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def clinic_world(app: Flask) -> factories.World:
+    """Two clinics, each with an owner, a therapist and a client."""
+    return factories.make_world(app)
+
+
+class AuthActions:
+    """Signing in and out through the real forms."""
+
+    def __init__(self, client: ClinicTestClient) -> None:
+        self.client = client
+
+    def login(self, email: str, password: str = factories.PASSWORD) -> Any:
+        return self.client.post("/login", data={"email": email, "password": password})
+
+    def logout(self) -> Any:
+        return self.client.post("/logout")
+
+
+@pytest.fixture
+def auth(client: ClinicTestClient) -> AuthActions:
+    """Sign in and out through the real login form."""
+    return AuthActions(client)
+
+
+@pytest.fixture
+def logged_in(
+    app: Flask, client: ClinicTestClient, clinic_world: factories.World
+) -> ClinicTestClient:
+    """The client signed in as clinic A's therapist (a shortcut past the login form)."""
+    factories.sign_in(app, client, clinic_world.a.therapist_id)
+    return client
+
+
+def extract_csrf(html: str) -> str:
+    """Return the CSRF token from a rendered form."""
+    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html) or re.search(
+        r'name="csrf_token" value="([^"]+)"', html
+    )
+    assert match, "no CSRF token on the page"
+    return match.group(1)

@@ -1,0 +1,195 @@
+"""Test data as plain functions: make_clinic, make_user, make_client, make_world."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from flask import Flask
+from flask.testing import FlaskClient
+
+from clinic.auth import operations as auth_ops
+from clinic.clients import operations as client_ops
+from clinic.domain.intake import AffectedKnee, KneeDiagnosis, KneePainCause
+from clinic.extensions import db
+from clinic.models import Clinic, Role, User
+
+PASSWORD = "correct horse battery staple"
+
+
+def make_clinic(app: Flask, **overrides: Any) -> int:
+    """Create a clinic and return its id."""
+    values: dict[str, Any] = {
+        "name": "Riverside Massage",
+        "address": "1 River Rd",
+        "phone": "555 0100",
+    }
+    values.update(overrides)
+    with app.app_context():
+        clinic = Clinic(**values)
+        db.session.add(clinic)
+        db.session.commit()
+        return clinic.id
+
+
+def make_user(app: Flask, clinic_id: int, **overrides: Any) -> int:
+    """Create an account and return its id."""
+    values: dict[str, Any] = {
+        "full_name": "Tess Therapist",
+        "email": f"user{clinic_id}-{_next()}@example.com",
+        "role": Role.THERAPIST,
+        "password": PASSWORD,
+    }
+    values.update(overrides)
+    active = values.pop("active", True)
+    with app.app_context():
+        clinic = db.session.get_one(Clinic, clinic_id)
+        user = auth_ops.create_user(clinic, **values)
+        user.active = active
+        db.session.commit()
+        return user.id
+
+
+_counter = [0]
+
+
+def _next() -> int:
+    _counter[0] += 1
+    return _counter[0]
+
+
+def intake(**overrides: Any) -> client_ops.Intake:
+    """Return a complete, valid intake."""
+    values: dict[str, Any] = {
+        "first_name": "Ada",
+        "last_name": "Lovelace",
+        "date_of_birth": date(1960, 5, 17),
+        "gender": "",
+        "phone": "555 010 0142",
+        "email": "ada@example.com",
+        "address": "",
+        "emergency_contact_name": "Byron Lovelace",
+        "emergency_contact_phone": "555 010 0199",
+        "referring_clinician": "",
+        "affected_knee": AffectedKnee.LEFT,
+        "main_complaint": "Aching left knee on stairs.",
+        "onset_date": date(2025, 1, 10),
+        "cause": KneePainCause.ARTHRITIS,
+        "diagnosis": KneeDiagnosis.OSTEOARTHRITIS,
+        "diagnosis_detail": "",
+        "medications": "",
+        "allergies": "",
+        "allergic_to_oils_or_nuts": False,
+        "goals": "",
+        "consent_to_treatment": True,
+        "consent_date": date(2026, 1, 5),
+        "consent_name": "Ada Lovelace",
+        "consent_to_keep_records": True,
+    }
+    values.update(overrides)
+    return client_ops.Intake(**values)
+
+
+def make_client(app: Flask, clinic_id: int, author_id: int, **overrides: Any) -> int:
+    """Create a client from a valid intake (with overrides) and return its id."""
+    archived = overrides.pop("archived", False)
+    with app.app_context():
+        author = db.session.get_one(User, author_id)
+        client = client_ops.create_client(clinic_id, author, intake(**overrides))
+        if archived:
+            client_ops.archive_client(client, author)
+        db.session.commit()
+        return client.id
+
+
+def intake_form_data(**overrides: Any) -> dict[str, Any]:
+    """Return what the intake form posts for a complete, valid client."""
+    data: dict[str, Any] = {
+        "first_name": "Grace",
+        "last_name": "Hopper",
+        "date_of_birth": "1956-12-09",
+        "gender": "",
+        "phone": "(555) 010-0177",
+        "email": "grace@example.com",
+        "address": "12 Harbour St",
+        "emergency_contact_name": "Vincent Hopper",
+        "emergency_contact_phone": "555 010 0188",
+        "referring_clinician": "Dr. Chen",
+        "affected_knee": "right",
+        "main_complaint": "Stiff right knee after gardening.",
+        "onset_date": "2026-06-01",
+        "cause": "overuse",
+        "diagnosis": "none_known",
+        "diagnosis_detail": "",
+        "medications": "",
+        "allergies": "",
+        "goals": "Kneel in the garden again.",
+        "consent_to_treatment": "y",
+        "consent_date": "2026-11-01",
+        "consent_name": "Grace Hopper",
+        "consent_to_keep_records": "y",
+    }
+    data.update(overrides)
+    return {key: value for key, value in data.items() if value is not None}
+
+
+@dataclass(frozen=True)
+class ClinicIds:
+    """The ids of one clinic's rows in a two-clinic world."""
+
+    clinic_id: int
+    owner_id: int
+    therapist_id: int
+    client_id: int
+    owner_email: str
+    therapist_email: str
+
+
+@dataclass(frozen=True)
+class World:
+    """Two clinics side by side, for isolation tests."""
+
+    a: ClinicIds
+    b: ClinicIds
+
+
+def _make_side(app: Flask, name: str, tag: str) -> ClinicIds:
+    clinic_id = make_clinic(app, name=name)
+    owner_email = f"owner-{tag}@example.com"
+    therapist_email = f"therapist-{tag}@example.com"
+    owner_id = make_user(
+        app, clinic_id, email=owner_email, full_name=f"Owen Owner {tag}", role=Role.OWNER
+    )
+    therapist_id = make_user(
+        app, clinic_id, email=therapist_email, full_name=f"Tess Therapist {tag}"
+    )
+    client_id = make_client(
+        app,
+        clinic_id,
+        therapist_id,
+        first_name=f"Secret{tag}",
+        last_name=f"Client{tag}",
+        email=f"client-{tag}@example.com",
+    )
+    return ClinicIds(clinic_id, owner_id, therapist_id, client_id, owner_email, therapist_email)
+
+
+def make_world(app: Flask) -> World:
+    """Create clinic A and clinic B, each with an owner, a therapist and a client."""
+    return World(
+        a=_make_side(app, "Clinic Alpha", "Alpha"), b=_make_side(app, "Clinic Beta", "Beta")
+    )
+
+
+def sign_in(app: Flask, client: FlaskClient, user_id: int) -> None:
+    """Sign a test client in as a user without going through the login form."""
+    with app.app_context():
+        user = db.session.get_one(User, user_id)
+        token = auth_ops.start_login_session(user, remote_addr="127.0.0.1", user_agent="pytest")
+        db.session.commit()
+    with client.session_transaction() as session:
+        session["sid"] = token
+        session["_user_id"] = str(user_id)
+        session["_fresh"] = True
+        session.permanent = True
