@@ -12,16 +12,29 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from argon2 import PasswordHasher, profiles
 from flask import Flask
 from flask.testing import FlaskClient
 from itsdangerous import URLSafeTimedSerializer
 
 from clinic import create_app
+from clinic.auth import operations as auth_ops
 from clinic.database import normalise_database_url
 from clinic.extensions import db
 from tests import factories
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def cheap_password_hashing() -> Iterator[None]:
+    """Hash test passwords with argon2's cheapest parameters: same algorithm, no wait."""
+    production = auth_ops._hasher
+    auth_ops._hasher = PasswordHasher.from_parameters(profiles.CHEAPEST)
+    auth_ops._dummy_hash.cache_clear()
+    yield
+    auth_ops._hasher = production
+    auth_ops._dummy_hash.cache_clear()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -17,26 +17,28 @@ from clinic.models import Role, User
 
 
 @bp.route("/clinic", methods=["GET", "POST"])
-def clinic_settings() -> str | Response:
+def clinic_settings() -> str | Response | tuple[str, int]:
     """Edit the clinic's name, address and phone."""
     clinic = current_user.clinic
     form = ClinicSettingsForm(obj=clinic)
-    if form.validate_on_submit():
+    if request.method == "GET":
+        form.version.data = str(clinic.version)
+    elif form.validate_on_submit():
         if form.version.data != str(clinic.version):
+            # Keep the owner's typing; saving again replaces the newer values on purpose.
             form.form_errors.append(
-                "Someone else changed these details while you were editing. "
-                "The saved values are shown below; make your change again."
+                "Someone else changed these details while you were editing, so nothing was "
+                f"saved. The saved details are: {clinic.name}; {clinic.address or 'no address'}; "
+                f"{clinic.phone or 'no phone'}. Save again to replace them with yours."
             )
-            form = ClinicSettingsForm(formdata=None, obj=clinic)
             form.version.data = str(clinic.version)
-            return render_template("admin/clinic.html", form=form)
+            return render_template("admin/clinic.html", form=form), 409
         clinic.name = form.name.data
         clinic.address = form.address.data or ""
         clinic.phone = form.phone.data or ""
         db.session.commit()
         flash("The clinic's details were saved.", "success")
         return redirect(url_for("admin.clinic_settings"))
-    form.version.data = str(clinic.version)
     return render_template("admin/clinic.html", form=form)
 
 

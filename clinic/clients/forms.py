@@ -158,33 +158,50 @@ class IntakeForm(ClinicForm):
         "The client consents to the clinic keeping these records"
     )
 
-    def validate_diagnosis_detail(self, field: Field) -> None:
-        if self.diagnosis.data == KneeDiagnosis.OTHER.value and not field.data:
-            raise ValidationError("Say which diagnosis.")
-
     def validate_consent_to_treatment(self, field: Field) -> None:
         if not field.data:
             raise ValidationError("Treatment needs the client's consent.")
-
-    def validate_consent_date(self, field: Field) -> None:
-        if self.consent_to_treatment.data and not field.data and not field.errors:
-            raise ValidationError("Enter the date the client gave consent.")
-        dob = self.date_of_birth.data
-        if field.data and isinstance(dob, date) and field.data < dob:
-            raise ValidationError("Consent cannot come before the date of birth.")
-
-    def validate_consent_name(self, field: Field) -> None:
-        if self.consent_to_treatment.data and not field.data:
-            raise ValidationError("The client types their name to give consent.")
 
     def validate_consent_to_keep_records(self, field: Field) -> None:
         if not field.data:
             raise ValidationError("The clinic needs consent to keep the client's records.")
 
+    def validate_consent_date(self, field: Field) -> None:
+        dob = self.date_of_birth.data
+        if field.data and isinstance(dob, date) and field.data < dob:
+            raise ValidationError("Consent cannot come before the date of birth.")
+
     def validate_onset_date(self, field: Field) -> None:
         dob = self.date_of_birth.data
         if field.data and isinstance(dob, date) and field.data < dob:
             raise ValidationError("The pain cannot have started before the date of birth.")
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        """Check each field, then the answers that depend on another answer."""
+        valid = bool(super().validate(extra_validators))
+        # Optional() ends a field's own checks when it is empty, so these live here.
+        required_when = [
+            (
+                self.diagnosis.data == KneeDiagnosis.OTHER.value,
+                self.diagnosis_detail,
+                "Say which diagnosis.",
+            ),
+            (
+                bool(self.consent_to_treatment.data),
+                self.consent_date,
+                "Enter the date the client gave consent.",
+            ),
+            (
+                bool(self.consent_to_treatment.data),
+                self.consent_name,
+                "The client types their name to give consent.",
+            ),
+        ]
+        for condition, field, message in required_when:
+            if condition and not field.data and not field.errors:
+                field.errors = [*field.errors, message]
+                valid = False
+        return valid
 
     def to_intake(self) -> Intake:
         """Return the typed values as an Intake."""

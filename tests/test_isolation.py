@@ -1,0 +1,107 @@
+"""Clinic isolation: every URL rule, given another clinic's ids, answers 404 and leaks nothing.
+
+The walk is generated from the app's own URL map, so a route added later is covered the
+moment it exists. A new kind of id in a URL must be added to OTHER_CLINIC_IDS: the test
+fails until it is, rather than silently skipping the route.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from flask import Flask
+from sqlalchemy import select
+
+from clinic.extensions import db
+from clinic.models import Client, Clinic, LoginSession, User
+from tests import factories
+
+# How to find clinic B's row for each kind of id that appears in a URL.
+OTHER_CLINIC_IDS: dict[str, Callable[[factories.World], int]] = {
+    "client_id": lambda world: world.b.client_id,
+    "user_id": lambda world: world.b.therapist_id,
+}
+PUBLIC_ENDPOINTS = {"static", "auth.login", "auth.setup"}
+# Words that only clinic B's rows contain; none may appear in anything clinic A is shown.
+CLINIC_B_MARKERS = ("SecretBeta", "ClientBeta", "client-Beta@", "Clinic Beta", "therapist-Beta")
+
+
+def snapshot_clinic_b(app: Flask, world: factories.World) -> dict[str, object]:
+    """Return everything about clinic B that a write route could change."""
+    with app.app_context():
+        clinic = db.session.get_one(Clinic, world.b.clinic_id)
+        clients = db.session.scalars(select(Client).where(Client.clinic_id == clinic.id)).all()
+        users = db.session.scalars(select(User).where(User.clinic_id == clinic.id)).all()
+        sessions = db.session.scalars(
+            select(LoginSession).join(User).where(User.clinic_id == clinic.id)
+        ).all()
+        return {
+            "clinic": (clinic.name, clinic.address, clinic.phone, clinic.version),
+            "clients": [(c.id, c.version, c.archived_at, c.main_complaint) for c in clients],
+            "users": [(u.id, u.active, u.password_hash, u.version) for u in users],
+            "sessions": [(s.id, s.ended_at) for s in sessions],
+        }
+
+
+def id_rules(app: Flask) -> list:
+    return [
+        rule
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint not in PUBLIC_ENDPOINTS and rule.arguments
+    ]
+
+
+@pytest.mark.parametrize("role", ["owner", "therapist"])
+def test_every_rule_with_an_id_answers_404_for_another_clinic(app, client, clinic_world, role):
+    a = clinic_world.a
+    factories.sign_in(app, client, a.owner_id if role == "owner" else a.therapist_id)
+    # Sign clinic B's users in too, so that a leak that ends their sign-ins would show.
+    factories.sign_in(app, app.test_client(), clinic_world.b.therapist_id)
+    before = snapshot_clinic_b(app, clinic_world)
+
+    rules = id_rules(app)
+    assert rules, "the walk found no routes with ids"
+    checked = 0
+    for rule in rules:
+        unknown = set(rule.arguments) - set(OTHER_CLINIC_IDS)
+        assert not unknown, f"{rule.rule}: add {sorted(unknown)} to OTHER_CLINIC_IDS"
+        values = {name: OTHER_CLINIC_IDS[name](clinic_world) for name in rule.arguments}
+        url = rule.rule
+        for name, value in values.items():
+            url = url.replace(f"<int:{name}>", str(value)).replace(f"<{name}>", str(value))
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+            data = None
+            if method == "POST":
+                data = factories.intake_form_data(version="1", csrf_token=client.csrf_token())
+            response = client.open(url, method=method, data=data)
+            expected = {404} if role == "owner" or not rule.endpoint.startswith("admin.") else {403}
+            assert response.status_code in expected, f"{method} {url} gave {response.status_code}"
+            body = response.get_data(as_text=True)
+            for marker in CLINIC_B_MARKERS:
+                assert marker not in body, f"{method} {url} shows {marker!r}"
+            checked += 1
+    assert checked >= 6
+    assert snapshot_clinic_b(app, clinic_world) == before, "a route changed another clinic's rows"
+
+
+def test_pages_without_ids_show_nothing_of_another_clinic(app, client, clinic_world):
+    factories.sign_in(app, client, clinic_world.a.owner_id)
+    for rule in app.url_map.iter_rules():
+        if rule.arguments or rule.endpoint in PUBLIC_ENDPOINTS:
+            continue
+        if "GET" not in (rule.methods or set()):
+            continue
+        for query in ("", "?q=Beta", "?q=Secret&archived=1"):
+            response = client.get(rule.rule + query, follow_redirects=True)
+            assert response.status_code == 200, rule.rule
+            body = response.get_data(as_text=True)
+            for marker in CLINIC_B_MARKERS:
+                assert marker not in body, f"{rule.rule}{query} shows {marker!r}"
+
+
+def test_own_clinic_ids_still_work(app, logged_in, clinic_world):
+    """The walk above would pass for an app that 404s everything; this one would not."""
+    response = logged_in.get(f"/clients/{clinic_world.a.client_id}")
+    assert response.status_code == 200
+    assert "SecretAlpha" in response.get_data(as_text=True)
