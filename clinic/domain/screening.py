@@ -1,0 +1,1284 @@
+"""Screen a client for contraindications and check planned techniques against the result.
+
+Where each rule comes from (DOMAIN.md section, with its own sources):
+
+| code | tier | limit | urgency | lifted by | DOMAIN.md |
+| --- | --- | --- | --- | --- | --- |
+| breathless_chest_pain | refer | - | emergency | clearance | 1.1 dvt_signs urgency note |
+| dvt_signs | refer | - | same day | clearance | 1.1 dvt_signs (NHS) |
+| dvt_current | refer | - | before treatment | clearance | 1.1 dvt_current (Werner) |
+| hot_swollen_knee | refer (no heat) | - | urgent | clearance | 1.1 (patient.info) |
+| locked_or_numb | refer | - | urgent | clearance | 1.1 (clinical red flag) |
+| fever_infection | refer | - | reschedule | healing | 1.1 (NCCIH, Mayo) |
+| unexplained_pain | refer | - | before treatment | clearance | 1.1 (NCCIH) |
+| hypertension_uncontrolled | refer | - | before treatment | clearance | 1.1 (weak source) |
+| acute_injury_ottawa | refer | - | before treatment | clearance | 1.1 (Stiell 1995/1996) |
+| recent_knee_injury | avoid knee (no heat) | - | - | healing | seed 000 step 1 |
+| skin_break | avoid area | - | - | healing | 1.2 (seed 000, NCCIH) |
+| recent_fracture | avoid area | - | - | clearance | 1.2 (seed 000, NCCIH) |
+| acute_flare | avoid knee (no heat) | - | - | healing | 1.2, 3 heat row |
+| recent_surgery | avoid area | - | - | clearance | 1.2 (NCCIH) |
+| varicose_veins | avoid area | - | - | nothing | 1.2 |
+| bruise | avoid area | - | - | healing | 1.2 bruise_or_lump |
+| unexplained_lump | avoid area | - | routine | clearance | 1.2 bruise_or_lump (NCCIH) |
+| anticoagulants | modify | medium | - | nothing | 1.3 (NCCIH) |
+| neuropathy | modify | medium | - | nothing | 1.3 |
+| osteoporosis | modify | medium | - | nothing | 1.3 (NCCIH) |
+| pregnancy | modify | medium, calves | - | nothing | 1.3 (NCCIH) |
+| cancer | modify | medium | - | clearance | 1.3 (NCCIH), Wells history |
+| previous_dvt | modify | light, calf of that leg | - | nothing | 1.3, Wells history |
+| post_replacement_cleared | modify | light, that knee | - | nothing | 1.3 |
+| product_allergy | modify | - | - | nothing | 1.3 (seed 000) |
+| immobilisation | modify | light, calf | - | healing | 1.1 Wells note |
+| site rules (every result) | - | see catalogue.SiteRule | - | - | 1.4 |
+
+Judgement calls where this module differs from, or adds to, DOMAIN.md:
+
+- breathless_chest_pain is a question of its own, so the "call emergency services" branch of
+  dvt_signs can be recorded and shown as an emergency rather than left inside a label.
+- bruise_or_lump is split in two: a bruise heals by itself, while a lump no doctor has checked
+  needs one, so only the lump carries a (routine) referral and is lifted by a clearance.
+- A recent knee injury with no Ottawa criterion still means "leave that knee alone until it
+  settles" (seed 000: recent injury or inflammation, consult first); with any criterion it refers.
+- Unknown age counts as meeting the Ottawa age criterion (55 or over): a missing date of birth
+  must not let an injured knee through.
+- Wells history prompts: cancer and previous DVT are the 1.3 items; recent surgery is the 1.2
+  item; recent bed rest, major surgery or a leg in a cast (immobilisation) has no DOMAIN row, so
+  it caps the calf at light, like a previous DVT, until the client is moving normally again.
+  None of them ever lowers the tier another answer gives.
+- No heat on an acutely inflamed knee (section 3) also covers a recently injured knee and a hot,
+  swollen knee once cleared otherwise; cold is the usual choice for both.
+- Fever is lifted by recovery (rescreen when well), not by a clearance: it is "reschedule".
+- Around the kneecap, friction and skin lifting stay at medium pressure or less (seed 004 steps
+  11 and 12 and seed 000 use medium or moderate pressure there), and effleurage over the knee
+  joint or around the kneecap stays light (section 3 effleurage row).
+- Joint positions and "stop if pain rises" are shown on every result; a logged pressure says
+  nothing about joint range, so check_technique cannot test them.
+"""
+
+from __future__ import annotations
+
+import datetime
+import enum
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import NoReturn, TypeVar
+
+from clinic.domain.catalogue import (
+    BASIC_REGIONS,
+    Laterality,
+    Pressure,
+    Region,
+    Side,
+    SiteRule,
+    Target,
+    Technique,
+)
+from clinic.domain.errors import RuleViolation
+
+QUESTIONNAIRE_VERSION = 1
+MAX_DETAIL_LENGTH = 1000
+OTTAWA_AGE = 55
+
+
+class ScreeningError(RuleViolation):
+    """Answers or a stored result that break the questionnaire's rules, one violation per field."""
+
+    def __init__(self, violations: Sequence[RuleViolation]) -> None:
+        if not violations:
+            raise ValueError("a ScreeningError needs at least one violation")
+        self.violations: tuple[RuleViolation, ...] = tuple(violations)
+        if len(self.violations) == 1:
+            super().__init__(self.violations[0].field, self.violations[0].message)
+            return
+        detail = " ".join(f"{v.field}: {v.message}" for v in self.violations)
+        super().__init__(None, detail)
+
+    @property
+    def fields(self) -> tuple[str | None, ...]:
+        """Return the offending fields in the order they were found."""
+        return tuple(v.field for v in self.violations)
+
+
+# --- Vocabularies ------------------------------------------------------------------------------
+
+
+class Tier(enum.StrEnum):
+    """How a screening finding limits treatment; compares by strictness (refer is strictest)."""
+
+    CLEAR = "clear"
+    MODIFY = "modify"
+    AVOID_LOCAL = "avoid_local"
+    REFER = "refer"
+
+    @property
+    def label(self) -> str:
+        """Name shown to the user."""
+        return {
+            "clear": "Clear",
+            "modify": "Treat with changes",
+            "avoid_local": "Treat, but not the named area",
+            "refer": "Refer: no treatment today",
+        }[self.value]
+
+    @property
+    def rank(self) -> int:
+        """Strictness: 0 for clear up to 3 for refer."""
+        return _TIER_RANKS[self]
+
+    # The stored value is a string, so comparisons must be by rank, not alphabetical.
+    def __lt__(self, other: object) -> bool:
+        if not isinstance(other, Tier):
+            return NotImplemented
+        return self.rank < other.rank
+
+    def __le__(self, other: object) -> bool:
+        if not isinstance(other, Tier):
+            return NotImplemented
+        return self.rank <= other.rank
+
+    def __gt__(self, other: object) -> bool:
+        if not isinstance(other, Tier):
+            return NotImplemented
+        return self.rank > other.rank
+
+    def __ge__(self, other: object) -> bool:
+        if not isinstance(other, Tier):
+            return NotImplemented
+        return self.rank >= other.rank
+
+
+_TIER_RANKS: Mapping[Tier, int] = {tier: rank for rank, tier in enumerate(Tier)}
+
+
+class Urgency(enum.StrEnum):
+    """How soon a client should see a medical provider, most urgent first."""
+
+    EMERGENCY = "emergency"
+    URGENT = "urgent"
+    SAME_DAY = "same_day"
+    BEFORE_TREATMENT = "before_treatment"
+    RESCHEDULE = "reschedule"
+    ROUTINE = "routine"
+
+    @property
+    def label(self) -> str:
+        """Name shown to the user."""
+        return {
+            "emergency": "Now: call emergency services",
+            "urgent": "Urgent: a doctor's check today",
+            "same_day": ("Same day; with breathlessness or chest pain: call emergency services"),
+            "before_treatment": "Before any treatment: a doctor's check or go-ahead first",
+            "reschedule": "Rebook for when the client is well",
+            "routine": "Suggest a doctor's check at a routine appointment",
+        }[self.value]
+
+    @property
+    def rank(self) -> int:
+        """Urgency: higher is more urgent."""
+        return _URGENCY_RANKS[self]
+
+
+_URGENCY_RANKS: Mapping[Urgency, int] = {
+    urgency: len(Urgency) - index for index, urgency in enumerate(Urgency)
+}
+
+
+class LiftedBy(enum.StrEnum):
+    """What lifts a finding."""
+
+    MEDICAL_CLEARANCE = "medical_clearance"
+    HEALING = "healing"
+    NOTHING = "nothing"
+
+    @property
+    def label(self) -> str:
+        """Name shown to the user."""
+        return {
+            "medical_clearance": "A medical provider's clearance, recorded in the app",
+            "healing": "Healing or recovery: answer the question again at the next screening",
+            "nothing": "Stays in place while the answer is yes",
+        }[self.value]
+
+
+class Section(enum.StrEnum):
+    """A group of questions shown together on the screening form."""
+
+    WARNING_SIGNS = "warning_signs"
+    KNEE_INJURY = "knee_injury"
+    LOCAL_AREAS = "local_areas"
+    CONDITIONS = "conditions"
+    HISTORY = "history"
+
+    @property
+    def label(self) -> str:
+        """Heading shown to the user."""
+        return {
+            "warning_signs": "Signs that need a doctor's check",
+            "knee_injury": "A recent knee injury",
+            "local_areas": "Skin and areas of the legs",
+            "conditions": "Health conditions, medicines and allergies",
+            "history": "Operations, clots and other history",
+        }[self.value]
+
+
+# --- The questionnaire ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Question:
+    """One yes/no screening question and the extra details a yes needs."""
+
+    code: str
+    section: Section
+    prompt: str
+    help_text: str = ""
+    asks_side: bool = False
+    asks_region: bool = False
+    asks_date: bool = False
+    date_label: str = ""
+
+
+QUESTIONS: tuple[Question, ...] = (
+    Question(
+        "breathless_chest_pain",
+        Section.WARNING_SIGNS,
+        "Are you suddenly short of breath today, or do you have chest pain?",
+        help_text="Call emergency services now. Do not start the massage.",
+    ),
+    Question(
+        "dvt_signs",
+        Section.WARNING_SIGNS,
+        "In one calf or thigh, is there pain, swelling, warmth, or red or darker skin, or are"
+        " the veins there hard or sore?",
+        help_text=(
+            "Signs like these need a doctor's check the same day, before any massage. If the"
+            " client is also short of breath or has chest pain, call emergency services."
+        ),
+        asks_side=True,
+    ),
+    Question(
+        "dvt_current",
+        Section.WARNING_SIGNS,
+        "Has a doctor found a clot in a deep vein (DVT) or an inflamed vein (thrombophlebitis)"
+        " and not yet said that massage is safe?",
+        help_text="No massage until the doctor's go-ahead is recorded.",
+        asks_side=True,
+    ),
+    Question(
+        "hot_swollen_knee",
+        Section.WARNING_SIGNS,
+        "Is a knee hot, swollen and painful, so that you would rather not move it or stand on it?",
+        help_text="This needs a doctor's check today, before any massage.",
+        asks_side=True,
+    ),
+    Question(
+        "locked_or_numb",
+        Section.WARNING_SIGNS,
+        "After an injury, has a knee locked so that it will not straighten, or is a foot numb,"
+        " cold or pale?",
+        help_text="This needs a doctor's check today, before any massage.",
+        asks_side=True,
+    ),
+    Question(
+        "fever_infection",
+        Section.WARNING_SIGNS,
+        "Do you have a fever, feel unwell all over, or have an infection others could catch?",
+        help_text="Rebook for when the client is well again.",
+    ),
+    Question(
+        "unexplained_pain",
+        Section.WARNING_SIGNS,
+        "Do you have new pain with no known cause, pain that wakes you at night, or weight loss"
+        " you cannot explain?",
+        help_text="The client sees a doctor first: massage must not put off that visit.",
+    ),
+    Question(
+        "hypertension_uncontrolled",
+        Section.WARNING_SIGNS,
+        "Do you know that your blood pressure is high and not under control?",
+        help_text="Ask for the doctor's go-ahead before treatment.",
+    ),
+    Question(
+        "recent_knee_injury",
+        Section.KNEE_INJURY,
+        "Have you hurt a knee recently, for example in a fall, a twist or a knock?",
+        help_text=(
+            "If yes, ask the four questions that follow. Age 55 or over also counts; it is"
+            " taken from the date of birth."
+        ),
+        asks_side=True,
+        asks_date=True,
+        date_label="Date of the injury",
+    ),
+    Question(
+        "ottawa_kneecap_tender",
+        Section.KNEE_INJURY,
+        "Since that injury, is the kneecap itself sore to touch, with no other sore spot on the"
+        " bones around the knee?",
+    ),
+    Question(
+        "ottawa_fibular_head_tender",
+        Section.KNEE_INJURY,
+        "Is the bony bump on the outer side of the leg, just below the knee, sore to touch?",
+    ),
+    Question(
+        "ottawa_cannot_bend_90",
+        Section.KNEE_INJURY,
+        "Is that knee unable to bend as far as a right angle (90 degrees)?",
+    ),
+    Question(
+        "ottawa_cannot_take_4_steps",
+        Section.KNEE_INJURY,
+        "Right after the injury, and again now, were you unable to take four steps on that leg,"
+        " even with a limp?",
+    ),
+    Question(
+        "skin_break",
+        Section.LOCAL_AREAS,
+        "On either leg, is there an open or healing wound, a burn, a skin infection, a rash or"
+        " weeping eczema?",
+        help_text="No contact on that area until the skin has healed.",
+        asks_side=True,
+        asks_region=True,
+    ),
+    Question(
+        "recent_fracture",
+        Section.LOCAL_AREAS,
+        "Have you broken a bone in either leg that has not fully healed, or that a doctor has"
+        " not yet cleared for massage?",
+        asks_side=True,
+        asks_region=True,
+        asks_date=True,
+        date_label="Date of the break",
+    ),
+    Question(
+        "acute_flare",
+        Section.LOCAL_AREAS,
+        "Is a knee flared up right now, more swollen or sore than usual, for example with"
+        " arthritis or bursitis?",
+        help_text="If it is also hot and hard to move or stand on, answer the warning sign too.",
+        asks_side=True,
+    ),
+    Question(
+        "varicose_veins",
+        Section.LOCAL_AREAS,
+        "Do you have varicose veins (swollen, twisting veins) on either leg?",
+        asks_side=True,
+        asks_region=True,
+    ),
+    Question(
+        "bruise",
+        Section.LOCAL_AREAS,
+        "Is there a bruise on either leg?",
+        asks_side=True,
+        asks_region=True,
+    ),
+    Question(
+        "unexplained_lump",
+        Section.LOCAL_AREAS,
+        "Is there a lump on either leg that a doctor has not checked?",
+        help_text="Keep pressure off it and suggest a doctor's check.",
+        asks_side=True,
+        asks_region=True,
+    ),
+    Question(
+        "anticoagulants",
+        Section.CONDITIONS,
+        "Do you take blood thinners, or do you bleed or bruise easily (for example a bleeding"
+        " disorder or low platelets)?",
+    ),
+    Question(
+        "neuropathy",
+        Section.CONDITIONS,
+        "Do you have diabetes, or less feeling than usual in your legs or feet?",
+    ),
+    Question(
+        "osteoporosis",
+        Section.CONDITIONS,
+        "Have you been told that your bones are thin or weak (osteoporosis)?",
+    ),
+    Question(
+        "pregnancy",
+        Section.CONDITIONS,
+        "Are you pregnant?",
+        help_text="Ask what the client's midwife or doctor advises about massage.",
+    ),
+    Question(
+        "product_allergy",
+        Section.CONDITIONS,
+        "Are you allergic to massage oils, lotions or nuts?",
+    ),
+    Question(
+        "recent_surgery",
+        Section.HISTORY,
+        "Have you had an operation on a leg or knee (a knee replacement included) where the"
+        " surgeon or physiotherapist has not yet cleared massage on that area?",
+        asks_side=True,
+        asks_region=True,
+        asks_date=True,
+        date_label="Date of the operation",
+    ),
+    Question(
+        "post_replacement_cleared",
+        Section.HISTORY,
+        "Have you had a knee replacement that the surgeon has cleared for massage?",
+        asks_side=True,
+        asks_date=True,
+        date_label="Date of the operation",
+    ),
+    Question(
+        "previous_dvt",
+        Section.HISTORY,
+        "Have you had a clot in a deep vein (DVT) in the past, now treated?",
+        help_text=(
+            "Choose the leg it was in (both if unsure or if it was not in a leg). Ask the"
+            " warning-sign questions again at every visit."
+        ),
+        asks_side=True,
+    ),
+    Question(
+        "cancer",
+        Section.HISTORY,
+        "Do you have cancer, or have you had cancer treatment in the last six months?",
+        help_text="Keep pressure off any tumour site; the oncologist's go-ahead lifts the limit.",
+    ),
+    Question(
+        "immobilisation",
+        Section.HISTORY,
+        "In the last four weeks, have you had a major operation, stayed in bed for more than"
+        " three days, or had a leg in a cast or brace?",
+        help_text="Choose the leg that was in a cast, or both legs after bed rest or an operation.",
+        asks_side=True,
+    ),
+)
+
+QUESTIONS_BY_CODE: Mapping[str, Question] = {q.code: q for q in QUESTIONS}
+OTTAWA_CRITERIA: tuple[str, ...] = (
+    "ottawa_kneecap_tender",
+    "ottawa_fibular_head_tender",
+    "ottawa_cannot_bend_90",
+    "ottawa_cannot_take_4_steps",
+)
+
+
+# --- Answers ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The answer to one question; side, region and date only with a yes to a question asking."""
+
+    yes: bool
+    detail: str = ""
+    side: Laterality | None = None
+    region: Region | None = None
+    date: datetime.date | None = None
+
+
+def blank_answers() -> dict[str, Answer]:
+    """Return a "no" answer to every question, to start a form or build test data from."""
+    return {question.code: Answer(yes=False) for question in QUESTIONS}
+
+
+def validate_answers(answers: Mapping[str, Answer]) -> None:
+    """Raise ScreeningError unless every question has exactly one well-formed answer."""
+    problems = [
+        RuleViolation(code, "This is not a question on the screening form.")
+        for code in answers
+        if code not in QUESTIONS_BY_CODE
+    ]
+    for question in QUESTIONS:
+        answer = answers.get(question.code)
+        if answer is None:
+            problems.append(RuleViolation(question.code, "Answer yes or no."))
+            continue
+        problems.extend(_check_answer(question, answer))
+    if problems:
+        raise ScreeningError(problems)
+
+
+def _check_answer(question: Question, answer: Answer) -> list[RuleViolation]:
+    code = question.code
+    problems: list[RuleViolation] = []
+    if len(answer.detail) > MAX_DETAIL_LENGTH:
+        problems.append(
+            RuleViolation(
+                f"{code}-detail", f"Keep the note to {MAX_DETAIL_LENGTH} characters or fewer."
+            )
+        )
+    parts: tuple[tuple[str, bool, object, str], ...] = (
+        ("side", question.asks_side, answer.side, "Choose which leg."),
+        ("region", question.asks_region, answer.region, "Choose which area."),
+        ("date", question.asks_date, answer.date, ""),
+    )
+    for part, asked, value, missing_message in parts:
+        if value is None:
+            if asked and answer.yes and missing_message:
+                problems.append(RuleViolation(f"{code}-{part}", missing_message))
+        elif not asked:
+            problems.append(RuleViolation(f"{code}-{part}", f"This question has no {part}."))
+        elif not answer.yes:
+            # A leg or date beside a "no" is ambiguous in the record, so it is refused.
+            problems.append(RuleViolation(f"{code}-{part}", f"Leave the {part} empty for a no."))
+    return problems
+
+
+def dump_answers(answers: Mapping[str, Answer]) -> dict[str, dict[str, object]]:
+    """Convert validated answers to a JSON-able dict, leaving out empty details."""
+    validate_answers(answers)
+    dumped: dict[str, dict[str, object]] = {}
+    for question in QUESTIONS:
+        answer = answers[question.code]
+        item: dict[str, object] = {"yes": answer.yes}
+        if answer.detail:
+            item["detail"] = answer.detail
+        if answer.side is not None:
+            item["side"] = answer.side.value
+        if answer.region is not None:
+            item["region"] = answer.region.value
+        if answer.date is not None:
+            item["date"] = answer.date.isoformat()
+        dumped[question.code] = item
+    return dumped
+
+
+def load_answers(data: object) -> dict[str, Answer]:
+    """Build validated answers from the JSON-able dict dump_answers made."""
+    items = _as_mapping(data, "answers")
+    answers: dict[str, Answer] = {}
+    for code, raw in items.items():
+        item = _as_mapping(raw, code)
+        unknown = set(item) - {"yes", "detail", "side", "region", "date"}
+        if unknown:
+            _fail(code, f"Unknown keys in a stored answer: {', '.join(sorted(unknown))}.")
+        yes = item.get("yes")
+        if not isinstance(yes, bool):
+            _fail(code, "A stored answer needs yes set to true or false.")
+        detail = item.get("detail", "")
+        if not isinstance(detail, str):
+            _fail(f"{code}-detail", "A stored note must be text.")
+        raw_date = item.get("date")
+        answers[code] = Answer(
+            yes=yes,
+            detail=detail,
+            side=_load_optional_enum(Laterality, item.get("side"), f"{code}-side"),
+            region=_load_optional_enum(Region, item.get("region"), f"{code}-region"),
+            date=None if raw_date is None else _load_date(raw_date, f"{code}-date"),
+        )
+    validate_answers(answers)
+    return answers
+
+
+# --- Findings and results --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Finding:
+    """What one answer (or the Ottawa rule) means for treatment, and whether it is cleared.
+
+    side None means either leg; region None means anywhere. For avoid_local findings side and
+    region name the area to leave alone; for a cap they name where the cap holds.
+    """
+
+    code: str
+    tier: Tier
+    reason: str
+    lifted_by: LiftedBy
+    side: Laterality | None = None
+    region: Region | None = None
+    max_pressure: Pressure | None = None
+    urgency: Urgency | None = None
+    cleared: bool = False
+
+    @property
+    def label(self) -> str:
+        """Short name shown in lists and on the visit form."""
+        return FINDING_LABELS.get(self.code, self.code)
+
+    @property
+    def area_label(self) -> str:
+        """Where the finding holds, in words."""
+        side = self.side.label if self.side is not None else "Both legs"
+        region = self.region.label.lower() if self.region is not None else "anywhere"
+        return f"{side}, {region}"
+
+    def concerns(self, side: Side, region: Region) -> bool:
+        """Return whether the finding holds on that side and region."""
+        on_side = self.side is None or side in self.side.sides
+        in_region = self.region is None or self.region.overlaps(region)
+        return on_side and in_region
+
+
+@dataclass(frozen=True)
+class ScreeningResult:
+    """The findings of one screening, strictest first, with the always-on site rules."""
+
+    findings: tuple[Finding, ...] = ()
+    questionnaire_version: int = QUESTIONNAIRE_VERSION
+    site_rules: tuple[SiteRule, ...] = tuple(SiteRule)
+
+    @property
+    def tier(self) -> Tier:
+        """The strictest finding's tier, cleared or not."""
+        return max((f.tier for f in self.findings), default=Tier.CLEAR)
+
+    @property
+    def effective_tier(self) -> Tier:
+        """The strictest tier of the findings not cleared: what limits treatment now."""
+        return max((f.tier for f in self.active_findings), default=Tier.CLEAR)
+
+    @property
+    def active_findings(self) -> tuple[Finding, ...]:
+        """The findings that still restrict treatment."""
+        return tuple(f for f in self.findings if not f.cleared)
+
+    @property
+    def cleared_findings(self) -> tuple[Finding, ...]:
+        """The findings lifted by a recorded medical clearance, kept for the record."""
+        return tuple(f for f in self.findings if f.cleared)
+
+    @property
+    def refuses_treatment(self) -> bool:
+        """Whether a referral not yet cleared rules out any treatment."""
+        return self.effective_tier is Tier.REFER
+
+    @property
+    def urgency(self) -> Urgency | None:
+        """The most urgent referral among the findings not cleared, if any."""
+        urgencies = [f.urgency for f in self.active_findings if f.urgency is not None]
+        return max(urgencies, key=lambda u: u.rank, default=None)
+
+    def get_finding(self, code: str) -> Finding | None:
+        """Return the finding with that code, if the screening found it."""
+        return next((f for f in self.findings if f.code == code), None)
+
+    def cap_for(self, side: Side, region: Region) -> Pressure | None:
+        """Return the highest pressure allowed on that side and region, or None for no cap."""
+        caps = [
+            f.max_pressure
+            for f in self.active_findings
+            if f.max_pressure is not None and f.concerns(side, region)
+        ]
+        return min(caps, default=None)
+
+    def avoids(self, side: Side, region: Region) -> bool:
+        """Return whether an active finding puts that side and region off limits."""
+        return any(
+            f.tier is Tier.AVOID_LOCAL and f.concerns(side, region) for f in self.active_findings
+        )
+
+    def bans_heat(self, side: Side, region: Region) -> bool:
+        """Return whether heat is ruled out on that side and region."""
+        return any(
+            f.code in _NO_HEAT_CODES and f.concerns(side, region) for f in self.active_findings
+        )
+
+
+@dataclass(frozen=True)
+class _Rule:
+    tier: Tier
+    reason: str
+    lifted_by: LiftedBy
+    urgency: Urgency | None = None
+    max_pressure: Pressure | None = None
+    # Used when the question does not ask where: the area a cap or an avoid-local rule covers.
+    region: Region | None = None
+
+
+_RULES: Mapping[str, _Rule] = {
+    "breathless_chest_pain": _Rule(
+        Tier.REFER,
+        "Sudden breathlessness or chest pain: call emergency services now. No massage.",
+        LiftedBy.MEDICAL_CLEARANCE,
+        urgency=Urgency.EMERGENCY,
+    ),
+    "dvt_signs": _Rule(
+        Tier.REFER,
+        "Pain, swelling, warmth or colour change in one calf or thigh, or hard, sore veins,"
+        " need a doctor's check the same day. No massage until a doctor has cleared it.",
+        LiftedBy.MEDICAL_CLEARANCE,
+        urgency=Urgency.SAME_DAY,
+    ),
+    "dvt_current": _Rule(
+        Tier.REFER,
+        "A clot in a deep vein, or an inflamed vein, that a doctor has not yet cleared: no"
+        " massage until the doctor's go-ahead is recorded.",
+        LiftedBy.MEDICAL_CLEARANCE,
+        urgency=Urgency.BEFORE_TREATMENT,
+    ),
+    "hot_swollen_knee": _Rule(
+        Tier.REFER,
+        "A hot, swollen, painful knee that is hard to move or stand on needs a doctor's check"
+        " today. No massage until it is cleared.",
+        LiftedBy.MEDICAL_CLEARANCE,
+        urgency=Urgency.URGENT,
+        region=Region.KNEE,
+    ),
+    "locked_or_numb": _Rule(
+        Tier.REFER,
+        "A knee that locked after an injury, or a numb, cold or pale foot, needs a doctor's"
+        " check today. No massage until it is cleared.",
+        LiftedBy.MEDICAL_CLEARANCE,
+        urgency=Urgency.URGENT,
+    ),
+    "fever_infection": _Rule(
+        Tier.REFER,
+        "Fever, feeling unwell or an infection others could catch: rebook for when the client"
+        " has recovered.",
+        LiftedBy.HEALING,
+        urgency=Urgency.RESCHEDULE,
+    ),
+    "unexplained_pain": _Rule(
+        Tier.REFER,
+        "New pain with no known cause, night pain or unexplained weight loss: the client sees a"
+        " doctor first, and massage must not put that off.",
+        LiftedBy.MEDICAL_CLEARANCE,
+        urgency=Urgency.BEFORE_TREATMENT,
+    ),
+    "hypertension_uncontrolled": _Rule(
+        Tier.REFER,
+        "Blood pressure known to be high and not under control: the doctor's go-ahead comes"
+        " before treatment.",
+        LiftedBy.MEDICAL_CLEARANCE,
+        urgency=Urgency.BEFORE_TREATMENT,
+    ),
+    "recent_knee_injury": _Rule(
+        Tier.AVOID_LOCAL,
+        "A recently injured knee: leave it alone until it settles, and use cold, not heat.",
+        LiftedBy.HEALING,
+        region=Region.KNEE,
+    ),
+    "skin_break": _Rule(
+        Tier.AVOID_LOCAL,
+        "Broken or irritated skin: no contact there until it has healed.",
+        LiftedBy.HEALING,
+    ),
+    "recent_fracture": _Rule(
+        Tier.AVOID_LOCAL,
+        "A broken bone not yet healed and cleared: keep off that area.",
+        LiftedBy.MEDICAL_CLEARANCE,
+    ),
+    "acute_flare": _Rule(
+        Tier.AVOID_LOCAL,
+        "A knee in an active flare-up: work around it, not on it, and no heat until it settles.",
+        LiftedBy.HEALING,
+        region=Region.KNEE,
+    ),
+    "varicose_veins": _Rule(
+        Tier.AVOID_LOCAL,
+        "Varicose veins: no pressure over them.",
+        LiftedBy.NOTHING,
+    ),
+    "bruise": _Rule(
+        Tier.AVOID_LOCAL,
+        "A bruise: no pressure on it until it fades.",
+        LiftedBy.HEALING,
+    ),
+    "unexplained_lump": _Rule(
+        Tier.AVOID_LOCAL,
+        "A lump no doctor has checked: no pressure on it, and suggest a doctor's check.",
+        LiftedBy.MEDICAL_CLEARANCE,
+        urgency=Urgency.ROUTINE,
+    ),
+    "anticoagulants": _Rule(
+        Tier.MODIFY,
+        "Blood thinners or easy bleeding: no firm or deep pressure, to avoid bruising.",
+        LiftedBy.NOTHING,
+        max_pressure=Pressure.MEDIUM,
+    ),
+    "neuropathy": _Rule(
+        Tier.MODIFY,
+        "Diabetes or less feeling in the legs: the client may not notice too much pressure, so"
+        " nothing above medium; look at the skin before and after.",
+        LiftedBy.NOTHING,
+        max_pressure=Pressure.MEDIUM,
+    ),
+    "osteoporosis": _Rule(
+        Tier.MODIFY,
+        "Thin or weak bones: nothing above medium pressure, and no deep work over bone.",
+        LiftedBy.NOTHING,
+        max_pressure=Pressure.MEDIUM,
+    ),
+    "pregnancy": _Rule(
+        Tier.MODIFY,
+        "Pregnancy: no deep work on the calves (medium at most there); follow the midwife's or"
+        " doctor's advice.",
+        LiftedBy.NOTHING,
+        max_pressure=Pressure.MEDIUM,
+        region=Region.CALF,
+    ),
+    "product_allergy": _Rule(
+        Tier.MODIFY,
+        "Allergy to oils, lotions or nuts: use a hypoallergenic product.",
+        LiftedBy.NOTHING,
+    ),
+    "recent_surgery": _Rule(
+        Tier.AVOID_LOCAL,
+        "An operation site not yet cleared by the surgeon or physiotherapist: keep off that"
+        " area until they clear it.",
+        LiftedBy.MEDICAL_CLEARANCE,
+    ),
+    "post_replacement_cleared": _Rule(
+        Tier.MODIFY,
+        "A knee replacement cleared for massage: light pressure only around that knee.",
+        LiftedBy.NOTHING,
+        max_pressure=Pressure.LIGHT,
+        region=Region.KNEE,
+    ),
+    "previous_dvt": _Rule(
+        Tier.MODIFY,
+        "A past clot in a deep vein: light pressure only on the calf of that leg, and ask the"
+        " warning-sign questions again at every visit.",
+        LiftedBy.NOTHING,
+        max_pressure=Pressure.LIGHT,
+        region=Region.CALF,
+    ),
+    "cancer": _Rule(
+        Tier.MODIFY,
+        "Cancer: no pressure over a tumour site, and nothing above medium until the oncologist"
+        " clears firmer work.",
+        LiftedBy.MEDICAL_CLEARANCE,
+        max_pressure=Pressure.MEDIUM,
+    ),
+    "immobilisation": _Rule(
+        Tier.MODIFY,
+        "A recent major operation, bed rest or a leg in a cast makes a clot more likely: light"
+        " pressure only on the calf, and watch for the warning signs.",
+        LiftedBy.HEALING,
+        max_pressure=Pressure.LIGHT,
+        region=Region.CALF,
+    ),
+}
+
+FINDING_LABELS: Mapping[str, str] = {
+    "breathless_chest_pain": "Sudden breathlessness or chest pain",
+    "dvt_signs": "Calf or thigh signs that need a same-day check",
+    "dvt_current": "Deep vein clot not yet cleared",
+    "hot_swollen_knee": "Hot, swollen, painful knee",
+    "locked_or_numb": "Locked knee, or numb, cold or pale foot",
+    "fever_infection": "Fever or infection",
+    "unexplained_pain": "Unexplained pain, night pain or weight loss",
+    "hypertension_uncontrolled": "High blood pressure not under control",
+    "acute_injury_ottawa": "Knee injury that needs a doctor's check",
+    "recent_knee_injury": "Recent knee injury",
+    "skin_break": "Broken or irritated skin",
+    "recent_fracture": "Broken bone not yet cleared",
+    "acute_flare": "Knee flare-up",
+    "varicose_veins": "Varicose veins",
+    "bruise": "Bruise",
+    "unexplained_lump": "Lump not yet checked",
+    "anticoagulants": "Blood thinners or easy bleeding",
+    "neuropathy": "Diabetes or less feeling in the legs",
+    "osteoporosis": "Thin or weak bones",
+    "pregnancy": "Pregnancy",
+    "product_allergy": "Allergy to oils, lotions or nuts",
+    "recent_surgery": "Operation site not yet cleared",
+    "post_replacement_cleared": "Knee replacement, cleared for massage",
+    "previous_dvt": "Past deep vein clot",
+    "cancer": "Cancer",
+    "immobilisation": "Recent operation, bed rest or cast",
+}
+
+_NO_HEAT_CODES = frozenset({"hot_swollen_knee", "recent_knee_injury", "acute_flare"})
+
+_OTTAWA_WORDS: Mapping[str, str] = {
+    "ottawa_kneecap_tender": "the kneecap alone is sore to touch",
+    "ottawa_fibular_head_tender": "the bony bump below the outer knee is sore to touch",
+    "ottawa_cannot_bend_90": "the knee will not bend to a right angle",
+    "ottawa_cannot_take_4_steps": "four steps were not possible then or now",
+}
+
+
+def evaluate_screening(answers: Mapping[str, Answer], *, age: int | None) -> ScreeningResult:
+    """Turn a complete set of answers into findings, strictest first.
+
+    age is the client's age in whole years on the screening day, or None when unknown.
+    """
+    validate_answers(answers)
+    if age is not None and age < 0:
+        raise ScreeningError([RuleViolation("age", "An age cannot be negative.")])
+    findings: list[Finding] = []
+    for question in QUESTIONS:
+        answer = answers[question.code]
+        rule = _RULES.get(question.code)
+        if not answer.yes or rule is None:
+            continue
+        findings.append(
+            Finding(
+                code=question.code,
+                tier=rule.tier,
+                reason=rule.reason,
+                lifted_by=rule.lifted_by,
+                side=answer.side,
+                region=answer.region if question.asks_region else rule.region,
+                max_pressure=rule.max_pressure,
+                urgency=rule.urgency,
+            )
+        )
+        if question.code == "recent_knee_injury":
+            ottawa = _evaluate_ottawa(answers, age, side=answer.side)
+            if ottawa is not None:
+                findings.append(ottawa)
+    # Stable sort: strictest first, questionnaire order within a tier.
+    findings.sort(key=lambda f: -f.tier.rank)
+    return ScreeningResult(findings=tuple(findings))
+
+
+def _evaluate_ottawa(
+    answers: Mapping[str, Answer], age: int | None, *, side: Laterality | None
+) -> Finding | None:
+    met = [_OTTAWA_WORDS[code] for code in OTTAWA_CRITERIA if answers[code].yes]
+    if age is None:
+        met.insert(0, "the age is not recorded, so 55 or over cannot be ruled out")
+    elif age >= OTTAWA_AGE:
+        met.insert(0, f"the client is {OTTAWA_AGE} or over")
+    if not met:
+        return None
+    return Finding(
+        code="acute_injury_ottawa",
+        tier=Tier.REFER,
+        reason=(
+            "After a recent knee injury, a doctor's check (an X-ray may be needed) comes before"
+            f" any massage, because {'; '.join(met)}."
+        ),
+        lifted_by=LiftedBy.MEDICAL_CLEARANCE,
+        side=side,
+        region=Region.KNEE,
+        urgency=Urgency.BEFORE_TREATMENT,
+    )
+
+
+def apply_clearances(result: ScreeningResult, cleared_codes: Iterable[str]) -> ScreeningResult:
+    """Mark findings with a recorded medical clearance as cleared; they stay on the record.
+
+    Only findings lifted by a medical clearance can be cleared; codes of other findings, or of
+    findings this screening did not make, are ignored. Pass the clearances recorded against
+    this screening, not older ones: an old clearance says nothing about today's signs.
+    """
+    codes = frozenset(cleared_codes)
+    findings = tuple(
+        replace(f, cleared=True)
+        if f.code in codes and f.lifted_by is LiftedBy.MEDICAL_CLEARANCE
+        else f
+        for f in result.findings
+    )
+    return replace(result, findings=findings)
+
+
+def is_at_least_as_strict(a: ScreeningResult, b: ScreeningResult) -> bool:
+    """Return whether result a restricts treatment at least as much as result b.
+
+    Compared: the effective tier; every active finding of b is active in a; and on every side
+    and basic region, a's cap is no looser, and every area b avoids or keeps heat off, a does too.
+    """
+    if a.effective_tier < b.effective_tier:
+        return False
+    if not {f.code for f in b.active_findings} <= {f.code for f in a.active_findings}:
+        return False
+    for side in Side:
+        for region in BASIC_REGIONS:
+            cap_a, cap_b = a.cap_for(side, region), b.cap_for(side, region)
+            if cap_b is not None and (cap_a is None or cap_a > cap_b):
+                return False
+            if b.avoids(side, region) and not a.avoids(side, region):
+                return False
+            if b.bans_heat(side, region) and not a.bans_heat(side, region):
+                return False
+    return True
+
+
+def dump_result(result: ScreeningResult) -> dict[str, object]:
+    """Convert a result to a JSON-able dict (tiers included for queries; they are derived)."""
+    return {
+        "questionnaire_version": result.questionnaire_version,
+        "tier": result.tier.value,
+        "effective_tier": result.effective_tier.value,
+        "findings": [_dump_finding(f) for f in result.findings],
+        "site_rules": [rule.value for rule in result.site_rules],
+    }
+
+
+def _dump_finding(finding: Finding) -> dict[str, object]:
+    return {
+        "code": finding.code,
+        "tier": finding.tier.value,
+        "reason": finding.reason,
+        "lifted_by": finding.lifted_by.value,
+        "side": None if finding.side is None else finding.side.value,
+        "region": None if finding.region is None else finding.region.value,
+        "max_pressure": None if finding.max_pressure is None else finding.max_pressure.value,
+        "urgency": None if finding.urgency is None else finding.urgency.value,
+        "cleared": finding.cleared,
+    }
+
+
+def load_result(data: object) -> ScreeningResult:
+    """Build a result from the dict dump_result made, refusing anything malformed."""
+    item = _as_mapping(data, "result")
+    version = item.get("questionnaire_version")
+    if not isinstance(version, int) or isinstance(version, bool):
+        _fail("result", "The stored result has no questionnaire version.")
+    raw_findings = item.get("findings")
+    raw_rules = item.get("site_rules")
+    if not isinstance(raw_findings, list) or not isinstance(raw_rules, list):
+        _fail("result", "The stored result needs lists of findings and site rules.")
+    result = ScreeningResult(
+        findings=tuple(_load_finding(raw) for raw in raw_findings),
+        questionnaire_version=version,
+        site_rules=tuple(_load_enum(SiteRule, raw, "result-site_rules") for raw in raw_rules),
+    )
+    for key, derived in (("tier", result.tier), ("effective_tier", result.effective_tier)):
+        if key in item and item[key] != derived.value:
+            _fail("result", f"The stored {key} does not match the stored findings.")
+    return result
+
+
+def _load_finding(data: object) -> Finding:
+    item = _as_mapping(data, "result-findings")
+    code, reason, cleared = item.get("code"), item.get("reason"), item.get("cleared")
+    if not isinstance(code, str) or not isinstance(reason, str) or not isinstance(cleared, bool):
+        _fail("result-findings", "A stored finding needs a code, a reason and a cleared flag.")
+    raw_pressure = item.get("max_pressure")
+    if raw_pressure is not None and (
+        not isinstance(raw_pressure, int) or isinstance(raw_pressure, bool)
+    ):
+        _fail(f"{code}-max_pressure", "A stored pressure is a whole number from 1 to 4.")
+    return Finding(
+        code=code,
+        tier=_load_enum(Tier, item.get("tier"), f"{code}-tier"),
+        reason=reason,
+        lifted_by=_load_enum(LiftedBy, item.get("lifted_by"), f"{code}-lifted_by"),
+        side=_load_optional_enum(Laterality, item.get("side"), f"{code}-side"),
+        region=_load_optional_enum(Region, item.get("region"), f"{code}-region"),
+        max_pressure=_load_optional_enum(Pressure, raw_pressure, f"{code}-max_pressure"),
+        urgency=_load_optional_enum(Urgency, item.get("urgency"), f"{code}-urgency"),
+        cleared=cleared,
+    )
+
+
+# --- Checking a planned technique -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PlannedTechnique:
+    """A technique entry a therapist is about to log on a visit."""
+
+    technique: Technique
+    target: Target
+    side: Side
+    pressure: Pressure
+
+
+class ViolationCode(enum.StrEnum):
+    """Why a planned technique entry is refused."""
+
+    REFER_NOT_CLEARED = "refer_not_cleared"
+    TECHNIQUE_NOT_FOR_TARGET = "technique_not_for_target"
+    AVOIDED_AREA = "avoided_area"
+    PRESSURE_ABOVE_CAP = "pressure_above_cap"
+    KNEECAP = "kneecap"
+    BACK_OF_KNEE = "back_of_knee"
+    FIBULAR_HEAD = "fibular_head"
+    HEAT_ON_INFLAMED_KNEE = "heat_on_inflamed_knee"
+
+    @property
+    def label(self) -> str:
+        """Name shown to the user."""
+        return {
+            "refer_not_cleared": "Referral not yet cleared",
+            "technique_not_for_target": "Technique not used on this target",
+            "avoided_area": "Area to leave alone",
+            "pressure_above_cap": "Pressure above the limit",
+            "kneecap": "Kneecap",
+            "back_of_knee": "Back of the knee",
+            "fibular_head": "Outer knee, top of the fibula",
+            "heat_on_inflamed_knee": "No heat on this knee",
+        }[self.value]
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One reason a planned entry is refused, shown beside the entry.
+
+    Only an avoided-area violation may be overridden, and then only with a written reason.
+    field names the entry's form field it concerns, or "" for the entry as a whole.
+    """
+
+    code: ViolationCode
+    reason: str
+    finding_code: str | None = None
+    overridable: bool = False
+    field: str = ""
+
+
+# Held point pressure is what the back-of-knee and fibular-head rules forbid; myofascial holds
+# count too, because they pin tissue in place.
+_HELD_PRESSURE = frozenset({Technique.TRIGGER_POINT, Technique.MYOFASCIAL_RELEASE})
+_KNEECAP_EDGE_WORK = frozenset(
+    {Technique.CIRCULAR_FRICTION, Technique.CROSS_FIBRE_FRICTION, Technique.MYOFASCIAL_RELEASE}
+)
+
+
+def check_technique(result: ScreeningResult, planned: PlannedTechnique) -> list[Violation]:
+    """List every reason the planned entry is refused under the screening result."""
+    violations: list[Violation] = [
+        Violation(
+            ViolationCode.REFER_NOT_CLEARED,
+            f"No treatment until this is resolved: {f.reason}",
+            finding_code=f.code,
+        )
+        for f in result.active_findings
+        if f.tier is Tier.REFER
+    ]
+    technique, target, side, pressure = (
+        planned.technique,
+        planned.target,
+        planned.side,
+        planned.pressure,
+    )
+    if not technique.allows(target):
+        violations.append(
+            Violation(
+                ViolationCode.TECHNIQUE_NOT_FOR_TARGET,
+                f"{technique.label} is not used on this target ({target.label}).",
+                field="technique",
+            )
+        )
+    violations.extend(_check_sites(planned))
+    region = target.region
+    for f in result.active_findings:
+        if f.tier is Tier.AVOID_LOCAL and f.concerns(side, region):
+            violations.append(
+                Violation(
+                    ViolationCode.AVOIDED_AREA,
+                    f"This area is to be left alone ({f.area_label.lower()}). {f.reason} To go"
+                    " ahead anyway, write down why.",
+                    finding_code=f.code,
+                    overridable=True,
+                    field="target",
+                )
+            )
+    for f in result.active_findings:
+        if f.max_pressure is not None and f.concerns(side, region) and pressure > f.max_pressure:
+            violations.append(
+                Violation(
+                    ViolationCode.PRESSURE_ABOVE_CAP,
+                    f"{pressure.label} pressure is above the limit here"
+                    f" ({f.max_pressure.label.lower()} at most). {f.reason}",
+                    finding_code=f.code,
+                    field="pressure",
+                )
+            )
+    if technique is Technique.HEAT:
+        for f in result.active_findings:
+            if f.code in _NO_HEAT_CODES and f.concerns(side, region):
+                violations.append(
+                    Violation(
+                        ViolationCode.HEAT_ON_INFLAMED_KNEE,
+                        "No heat on a knee that is inflamed or recently injured; cold is the"
+                        " usual choice.",
+                        finding_code=f.code,
+                        field="technique",
+                    )
+                )
+    return violations
+
+
+def _check_sites(planned: PlannedTechnique) -> list[Violation]:
+    sites = planned.target.sites
+    technique, pressure = planned.technique, planned.pressure
+    found: list[Violation] = []
+    if SiteRule.KNEECAP in sites:
+        if technique is Technique.EFFLEURAGE and pressure > Pressure.LIGHT:
+            found.append(
+                Violation(
+                    ViolationCode.KNEECAP,
+                    "Gliding strokes over and around the kneecap stay light; never press on the"
+                    " kneecap itself.",
+                    field="pressure",
+                )
+            )
+        if technique in _KNEECAP_EDGE_WORK and pressure > Pressure.MEDIUM:
+            found.append(
+                Violation(
+                    ViolationCode.KNEECAP,
+                    "Friction and skin lifting go around the edge of the kneecap, never over it,"
+                    " at medium pressure or less.",
+                    field="pressure",
+                )
+            )
+        if technique is Technique.TRIGGER_POINT:
+            found.append(
+                Violation(
+                    ViolationCode.KNEECAP,
+                    "No held pressure on the kneecap.",
+                    field="technique",
+                )
+            )
+    if SiteRule.BACK_OF_KNEE in sites:
+        if pressure > Pressure.LIGHT:
+            found.append(
+                Violation(
+                    ViolationCode.BACK_OF_KNEE,
+                    "The back of the knee takes broad, light contact only: nerves and blood"
+                    " vessels lie close to the surface.",
+                    field="pressure",
+                )
+            )
+        if technique in _HELD_PRESSURE:
+            found.append(
+                Violation(
+                    ViolationCode.BACK_OF_KNEE,
+                    "No trigger-point or held pressure at the back of the knee.",
+                    field="technique",
+                )
+            )
+    if SiteRule.FIBULAR_HEAD in sites and technique in _HELD_PRESSURE:
+        found.append(
+            Violation(
+                ViolationCode.FIBULAR_HEAD,
+                "No pinning or held pressure near the bony bump below the outer knee: a nerve"
+                " runs close to the surface there.",
+                field="technique",
+            )
+        )
+    return found
+
+
+# --- Loading helpers -------------------------------------------------------------------------
+
+_E = TypeVar("_E", bound=enum.Enum)
+
+
+def _fail(field_name: str, message: str) -> NoReturn:
+    raise ScreeningError([RuleViolation(field_name, message)])
+
+
+def _as_mapping(value: object, field_name: str) -> Mapping[str, object]:
+    if not isinstance(value, Mapping) or not all(isinstance(key, str) for key in value):
+        _fail(field_name, "Expected a JSON object with text keys.")
+    return value
+
+
+def _load_enum(enum_type: type[_E], value: object, field_name: str) -> _E:
+    # bool is an int, so True would pass as Pressure.LIGHT without this check.
+    if not isinstance(value, str | int) or isinstance(value, bool):
+        _fail(field_name, "Not a value this field can hold.")
+    try:
+        return enum_type(value)
+    except ValueError:
+        _fail(field_name, f"{value!r} is not a value this field can hold.")
+
+
+def _load_optional_enum(enum_type: type[_E], value: object, field_name: str) -> _E | None:
+    return None if value is None else _load_enum(enum_type, value, field_name)
+
+
+def _load_date(value: object, field_name: str) -> datetime.date:
+    if not isinstance(value, str):
+        _fail(field_name, "A stored date is text in the form YYYY-MM-DD.")
+    try:
+        return datetime.date.fromisoformat(value)
+    except ValueError:
+        _fail(field_name, "A stored date is text in the form YYYY-MM-DD.")

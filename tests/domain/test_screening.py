@@ -1,0 +1,794 @@
+"""Tests for the screening questionnaire, its rules, clearances and stored results."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from clinic.domain.catalogue import BASIC_REGIONS, Laterality, Pressure, Region, Side, SiteRule
+from clinic.domain.errors import RuleViolation
+from clinic.domain.screening import (
+    FINDING_LABELS,
+    OTTAWA_CRITERIA,
+    QUESTIONNAIRE_VERSION,
+    QUESTIONS,
+    QUESTIONS_BY_CODE,
+    Answer,
+    Finding,
+    LiftedBy,
+    Question,
+    ScreeningError,
+    ScreeningResult,
+    Section,
+    Tier,
+    Urgency,
+    apply_clearances,
+    blank_answers,
+    dump_answers,
+    dump_result,
+    evaluate_screening,
+    is_at_least_as_strict,
+    load_answers,
+    load_result,
+)
+
+L, R, B = Laterality.LEFT, Laterality.RIGHT, Laterality.BOTH
+CLEARANCE, HEALING, NOTHING = LiftedBy.MEDICAL_CLEARANCE, LiftedBy.HEALING, LiftedBy.NOTHING
+ADULT = 30
+YES = Answer(True)
+DAY = date(2024, 3, 1)
+REFER, AVOID, MODIFY = Tier.REFER, Tier.AVOID_LOCAL, Tier.MODIFY
+U = Urgency
+LIGHT, MEDIUM = Pressure.LIGHT, Pressure.MEDIUM
+THIGH, KNEE, CALF, SHIN, LOWER = (
+    Region.THIGH,
+    Region.KNEE,
+    Region.CALF,
+    Region.SHIN,
+    Region.LOWER_LEG,
+)
+
+
+def screen(age: int | None = ADULT, **yes: Answer) -> ScreeningResult:
+    """Evaluate a screening where only the given questions are answered yes."""
+    return evaluate_screening({**blank_answers(), **yes}, age=age)
+
+
+# --- The questionnaire ------------------------------------------------------------------------
+
+# DOMAIN.md sections 1.1 to 1.3 item codes, with the question codes that ask about each.
+DOMAIN_ITEMS: dict[str, tuple[str, ...]] = {
+    "dvt_signs": ("dvt_signs", "breathless_chest_pain"),
+    "dvt_current": ("dvt_current",),
+    "hot_swollen_knee": ("hot_swollen_knee",),
+    "fever_infection": ("fever_infection",),
+    "acute_injury_ottawa": ("recent_knee_injury", *OTTAWA_CRITERIA),
+    "locked_or_numb": ("locked_or_numb",),
+    "unexplained_pain": ("unexplained_pain",),
+    "hypertension_uncontrolled": ("hypertension_uncontrolled",),
+    "skin_break": ("skin_break",),
+    "recent_fracture": ("recent_fracture",),
+    "acute_flare": ("acute_flare",),
+    "recent_surgery": ("recent_surgery",),
+    "varicose_veins": ("varicose_veins",),
+    "bruise_or_lump": ("bruise", "unexplained_lump"),
+    "anticoagulants": ("anticoagulants",),
+    "neuropathy": ("neuropathy",),
+    "osteoporosis": ("osteoporosis",),
+    "pregnancy": ("pregnancy",),
+    "cancer": ("cancer",),
+    "previous_dvt": ("previous_dvt",),
+    "post_replacement_cleared": ("post_replacement_cleared",),
+    "product_allergy": ("product_allergy",),
+    # Wells history prompt with no DOMAIN row of its own.
+    "wells_immobilisation": ("immobilisation",),
+}
+
+
+@pytest.mark.parametrize("item", sorted(DOMAIN_ITEMS))
+def test_every_domain_item_is_asked(item: str) -> None:
+    for code in DOMAIN_ITEMS[item]:
+        assert code in QUESTIONS_BY_CODE
+
+
+def test_every_question_is_accounted_for() -> None:
+    asked = {code for codes in DOMAIN_ITEMS.values() for code in codes}
+    assert asked == set(QUESTIONS_BY_CODE)
+
+
+def test_questionnaire_has_a_version_and_unique_codes() -> None:
+    assert isinstance(QUESTIONNAIRE_VERSION, int)
+    assert QUESTIONNAIRE_VERSION >= 1
+    assert len({q.code for q in QUESTIONS}) == len(QUESTIONS)
+
+
+@pytest.mark.parametrize("question", QUESTIONS, ids=lambda q: q.code)
+def test_question_wording(question: Question) -> None:
+    assert question.prompt.endswith("?")
+    assert question.section in Section
+    # Screening words, never a diagnosis put to the client.
+    for phrase in ("you have dvt", "you have a clot", "diagnos", "you have an infection"):
+        assert phrase not in question.prompt.lower()
+        assert phrase not in question.help_text.lower()
+    assert bool(question.date_label) is question.asks_date
+
+
+@pytest.mark.parametrize(
+    ("code", "asks_side", "asks_region", "asks_date"),
+    [
+        ("dvt_signs", True, False, False),
+        ("recent_knee_injury", True, False, True),
+        ("skin_break", True, True, False),
+        ("recent_surgery", True, True, True),
+        ("recent_fracture", True, True, True),
+        ("post_replacement_cleared", True, False, True),
+        ("acute_flare", True, False, False),
+        ("previous_dvt", True, False, False),
+        ("immobilisation", True, False, False),
+        ("cancer", False, False, False),
+        ("ottawa_cannot_bend_90", False, False, False),
+    ],
+)
+def test_question_asks_for(code: str, asks_side: bool, asks_region: bool, asks_date: bool) -> None:
+    question = QUESTIONS_BY_CODE[code]
+    assert (question.asks_side, question.asks_region, question.asks_date) == (
+        asks_side,
+        asks_region,
+        asks_date,
+    )
+
+
+def test_sections_are_shown_in_one_block_each() -> None:
+    order = [q.section for q in QUESTIONS]
+    blocks = [s for i, s in enumerate(order) if i == 0 or order[i - 1] is not s]
+    assert len(blocks) == len(set(blocks))
+
+
+# --- Validating answers -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"no_such_question": Answer(yes=True)}, "no_such_question"),
+        ({"dvt_signs": Answer(yes=True)}, "dvt_signs-side"),
+        ({"skin_break": Answer(yes=True, side=L)}, "skin_break-region"),
+        ({"cancer": Answer(yes=True, side=L)}, "cancer-side"),
+        ({"acute_flare": Answer(yes=True, side=L, region=Region.KNEE)}, "acute_flare-region"),
+        ({"dvt_signs": Answer(yes=True, side=L, date=date(2024, 1, 1))}, "dvt_signs-date"),
+        ({"previous_dvt": Answer(yes=False, side=L)}, "previous_dvt-side"),
+        ({"recent_surgery": Answer(yes=False, date=date(2024, 1, 1))}, "recent_surgery-date"),
+        ({"pregnancy": Answer(yes=True, detail="x" * 1001)}, "pregnancy-detail"),
+    ],
+    ids=lambda value: value if isinstance(value, str) else None,
+)
+def test_invalid_answers_are_refused(changes: dict[str, Answer], field: str) -> None:
+    with pytest.raises(ScreeningError) as caught:
+        evaluate_screening({**blank_answers(), **changes}, age=ADULT)
+    assert caught.value.fields == (field,)
+    assert caught.value.field == field
+    assert isinstance(caught.value, RuleViolation)
+    assert caught.value.message
+
+
+def test_a_missing_answer_is_refused() -> None:
+    answers = blank_answers()
+    del answers["dvt_signs"]
+    with pytest.raises(ScreeningError) as caught:
+        evaluate_screening(answers, age=ADULT)
+    assert caught.value.fields == ("dvt_signs",)
+
+
+def test_several_problems_are_reported_together() -> None:
+    answers = {**blank_answers(), "dvt_signs": Answer(yes=True), "bruise": Answer(yes=True)}
+    with pytest.raises(ScreeningError) as caught:
+        evaluate_screening(answers, age=ADULT)
+    assert caught.value.fields == ("dvt_signs-side", "bruise-side", "bruise-region")
+    assert caught.value.field is None
+
+
+def test_a_negative_age_is_refused() -> None:
+    with pytest.raises(ScreeningError) as caught:
+        screen(age=-1)
+    assert caught.value.field == "age"
+
+
+def test_optional_date_and_detail_are_accepted() -> None:
+    result = screen(
+        recent_surgery=Answer(yes=True, side=R, region=Region.KNEE, detail="replacement"),
+        post_replacement_cleared=Answer(yes=True, side=L, date=date(2023, 5, 2)),
+    )
+    assert {f.code for f in result.findings} == {"recent_surgery", "post_replacement_cleared"}
+
+
+# --- One row per DOMAIN.md item ---------------------------------------------------------------
+
+# code, answer, tier, urgency, cap, side, region, lifted by
+RULE_ROWS: list[
+    tuple[
+        str,
+        Answer,
+        Tier,
+        Urgency | None,
+        Pressure | None,
+        Laterality | None,
+        Region | None,
+        LiftedBy,
+    ]
+] = [
+    # 1.1 refer
+    ("breathless_chest_pain", YES, REFER, U.EMERGENCY, None, None, None, CLEARANCE),
+    ("dvt_signs", Answer(True, side=L), REFER, U.SAME_DAY, None, L, None, CLEARANCE),
+    ("dvt_current", Answer(True, side=R), REFER, U.BEFORE_TREATMENT, None, R, None, CLEARANCE),
+    ("hot_swollen_knee", Answer(True, side=R), REFER, U.URGENT, None, R, KNEE, CLEARANCE),
+    ("fever_infection", YES, REFER, U.RESCHEDULE, None, None, None, HEALING),
+    ("locked_or_numb", Answer(True, side=B), REFER, U.URGENT, None, B, None, CLEARANCE),
+    ("unexplained_pain", YES, REFER, U.BEFORE_TREATMENT, None, None, None, CLEARANCE),
+    ("hypertension_uncontrolled", YES, REFER, U.BEFORE_TREATMENT, None, None, None, CLEARANCE),
+    # 1.2 avoid the local area
+    ("recent_knee_injury", Answer(True, side=L), AVOID, None, None, L, KNEE, HEALING),
+    ("skin_break", Answer(True, side=L, region=SHIN), AVOID, None, None, L, SHIN, HEALING),
+    (
+        "recent_fracture",
+        Answer(True, side=R, region=THIGH, date=DAY),
+        AVOID,
+        None,
+        None,
+        R,
+        THIGH,
+        CLEARANCE,
+    ),
+    ("acute_flare", Answer(True, side=R), AVOID, None, None, R, KNEE, HEALING),
+    (
+        "recent_surgery",
+        Answer(True, side=R, region=KNEE, date=DAY),
+        AVOID,
+        None,
+        None,
+        R,
+        KNEE,
+        CLEARANCE,
+    ),
+    ("varicose_veins", Answer(True, side=B, region=CALF), AVOID, None, None, B, CALF, NOTHING),
+    ("bruise", Answer(True, side=L, region=THIGH), AVOID, None, None, L, THIGH, HEALING),
+    (
+        "unexplained_lump",
+        Answer(True, side=R, region=LOWER),
+        AVOID,
+        U.ROUTINE,
+        None,
+        R,
+        LOWER,
+        CLEARANCE,
+    ),
+    # 1.3 modify
+    ("anticoagulants", YES, MODIFY, None, MEDIUM, None, None, NOTHING),
+    ("neuropathy", YES, MODIFY, None, MEDIUM, None, None, NOTHING),
+    ("osteoporosis", YES, MODIFY, None, MEDIUM, None, None, NOTHING),
+    ("pregnancy", YES, MODIFY, None, MEDIUM, None, CALF, NOTHING),
+    ("cancer", YES, MODIFY, None, MEDIUM, None, None, CLEARANCE),
+    ("previous_dvt", Answer(True, side=L), MODIFY, None, LIGHT, L, CALF, NOTHING),
+    ("post_replacement_cleared", Answer(True, side=R), MODIFY, None, LIGHT, R, KNEE, NOTHING),
+    ("product_allergy", YES, MODIFY, None, None, None, None, NOTHING),
+    # Wells history prompt
+    ("immobilisation", Answer(True, side=B), MODIFY, None, LIGHT, B, CALF, HEALING),
+]
+
+
+@pytest.mark.parametrize(
+    ("code", "answer", "tier", "urgency", "cap", "side", "region", "lifted_by"),
+    RULE_ROWS,
+    ids=[row[0] for row in RULE_ROWS],
+)
+def test_rule_row(
+    code: str,
+    answer: Answer,
+    tier: Tier,
+    urgency: Urgency | None,
+    cap: Pressure | None,
+    side: Laterality | None,
+    region: Region | None,
+    lifted_by: LiftedBy,
+) -> None:
+    result = screen(**{code: answer})
+    assert [f.code for f in result.findings] == [code]
+    finding = result.findings[0]
+    assert (finding.tier, finding.urgency, finding.max_pressure) == (tier, urgency, cap)
+    assert (finding.side, finding.region, finding.lifted_by) == (side, region, lifted_by)
+    assert finding.reason.strip()
+    assert not finding.cleared
+    assert finding.label == FINDING_LABELS[code]
+    assert result.tier is tier
+    assert result.effective_tier is tier
+    assert result.urgency == urgency
+    assert result.refuses_treatment is (tier is Tier.REFER)
+
+
+def test_every_rule_has_a_row() -> None:
+    with_rules = set(QUESTIONS_BY_CODE) - set(OTTAWA_CRITERIA)
+    assert {row[0] for row in RULE_ROWS} == with_rules
+
+
+def test_avoid_local_findings_always_name_side_and_region() -> None:
+    for _code, _answer, tier, _u, _cap, side, region, _lift in RULE_ROWS:
+        if tier is Tier.AVOID_LOCAL:
+            assert side is not None
+            assert region is not None
+
+
+# --- The Ottawa knee rule (Stiell 1995/1996) ---------------------------------------------------
+
+OTTAWA_ROWS: list[tuple[str, bool, tuple[str, ...], int | None, bool]] = [
+    ("no criterion", True, (), 30, False),
+    ("age 54", True, (), 54, False),
+    ("age 55", True, (), 55, True),
+    ("age 80", True, (), 80, True),
+    ("age unknown", True, (), None, True),
+    ("kneecap tender", True, ("ottawa_kneecap_tender",), 30, True),
+    ("fibular head tender", True, ("ottawa_fibular_head_tender",), 30, True),
+    ("cannot bend to 90", True, ("ottawa_cannot_bend_90",), 30, True),
+    ("cannot take 4 steps", True, ("ottawa_cannot_take_4_steps",), 30, True),
+    ("all criteria", True, OTTAWA_CRITERIA, 70, True),
+    ("criteria without injury", False, OTTAWA_CRITERIA, 30, False),
+    ("age without injury", False, (), 70, False),
+]
+
+
+@pytest.mark.parametrize(
+    ("injured", "criteria", "age", "refers"),
+    [row[1:] for row in OTTAWA_ROWS],
+    ids=[row[0] for row in OTTAWA_ROWS],
+)
+def test_ottawa_rule(
+    injured: bool, criteria: tuple[str, ...], age: int | None, refers: bool
+) -> None:
+    answers = {code: Answer(yes=True) for code in criteria}
+    if injured:
+        answers["recent_knee_injury"] = Answer(yes=True, side=R, date=date(2024, 2, 3))
+    result = screen(age=age, **answers)
+    ottawa = result.get_finding("acute_injury_ottawa")
+    assert (ottawa is not None) is refers
+    assert (result.get_finding("recent_knee_injury") is not None) is injured
+    if ottawa is not None:
+        assert (ottawa.tier, ottawa.urgency) == (Tier.REFER, Urgency.BEFORE_TREATMENT)
+        assert (ottawa.side, ottawa.region) == (R, Region.KNEE)
+        assert ottawa.lifted_by is CLEARANCE
+        assert result.tier is Tier.REFER
+        assert result.findings[0] is ottawa
+    elif injured:
+        assert result.tier is Tier.AVOID_LOCAL
+
+
+# --- The result as a whole --------------------------------------------------------------------
+
+
+def test_a_clear_screening_still_carries_the_site_rules() -> None:
+    result = screen()
+    assert result.findings == ()
+    assert result.tier is Tier.CLEAR
+    assert result.effective_tier is Tier.CLEAR
+    assert result.urgency is None
+    assert not result.refuses_treatment
+    assert result.site_rules == tuple(SiteRule)
+    assert len(result.site_rules) == 6
+
+
+def test_site_rules_do_not_change_the_tier() -> None:
+    result = screen(anticoagulants=Answer(True))
+    assert set(result.site_rules) == set(SiteRule)
+    assert result.tier is Tier.MODIFY
+
+
+def test_findings_are_strictest_first_and_tier_is_the_strictest() -> None:
+    result = screen(
+        product_allergy=Answer(True),
+        bruise=Answer(True, side=L, region=Region.THIGH),
+        fever_infection=Answer(True),
+        dvt_signs=Answer(True, side=R),
+    )
+    assert [f.code for f in result.findings] == [
+        "dvt_signs",
+        "fever_infection",
+        "bruise",
+        "product_allergy",
+    ]
+    assert result.tier is Tier.REFER
+    assert result.urgency is Urgency.SAME_DAY
+
+
+def test_the_most_urgent_referral_wins() -> None:
+    result = screen(
+        dvt_signs=Answer(True, side=R),
+        breathless_chest_pain=Answer(True),
+        fever_infection=Answer(True),
+    )
+    assert result.urgency is Urgency.EMERGENCY
+
+
+@pytest.mark.parametrize(
+    ("left", "right"),
+    [
+        (Tier.CLEAR, Tier.MODIFY),
+        (Tier.MODIFY, Tier.AVOID_LOCAL),
+        (Tier.AVOID_LOCAL, Tier.REFER),
+        (Tier.CLEAR, Tier.REFER),
+    ],
+)
+def test_tiers_compare_by_strictness(left: Tier, right: Tier) -> None:
+    assert left < right
+    assert left <= right
+    assert right > left
+    assert right >= left
+    assert max(left, right) is right
+
+
+def test_urgency_labels_name_the_emergency_branch() -> None:
+    assert "emergency services" in Urgency.SAME_DAY.label
+    assert "same day" in Urgency.SAME_DAY.label.lower()
+
+
+@pytest.mark.parametrize("kind", [Tier, Urgency, LiftedBy, Section])
+def test_vocabularies_have_labels(kind: type[Tier | Urgency | LiftedBy | Section]) -> None:
+    labels = [member.label for member in kind]
+    assert all(labels)
+    assert len(set(labels)) == len(labels)
+
+
+@pytest.mark.parametrize(
+    ("side", "region", "cap"),
+    [
+        (Side.LEFT, Region.CALF, Pressure.LIGHT),
+        (Side.RIGHT, Region.CALF, Pressure.MEDIUM),
+        (Side.LEFT, Region.THIGH, Pressure.MEDIUM),
+        (Side.LEFT, Region.LOWER_LEG, Pressure.LIGHT),
+    ],
+)
+def test_the_lowest_cap_that_covers_a_place_applies(
+    side: Side, region: Region, cap: Pressure
+) -> None:
+    result = screen(previous_dvt=Answer(True, side=L), anticoagulants=Answer(True))
+    assert result.cap_for(side, region) is cap
+
+
+def test_no_cap_means_none() -> None:
+    assert screen().cap_for(Side.LEFT, Region.KNEE) is None
+
+
+# --- Clearances -------------------------------------------------------------------------------
+
+
+def test_a_cleared_referral_stays_on_record_and_stops_restricting() -> None:
+    result = screen(dvt_signs=Answer(True, side=L), anticoagulants=Answer(True))
+    cleared = apply_clearances(result, ["dvt_signs"])
+    finding = cleared.get_finding("dvt_signs")
+    assert finding is not None
+    assert finding.cleared
+    assert len(cleared.findings) == len(result.findings)
+    assert cleared.tier is Tier.REFER
+    assert cleared.effective_tier is Tier.MODIFY
+    assert cleared.urgency is None
+    assert not cleared.refuses_treatment
+    assert [f.code for f in cleared.cleared_findings] == ["dvt_signs"]
+    assert [f.code for f in cleared.active_findings] == ["anticoagulants"]
+
+
+def test_a_cleared_cap_no_longer_caps() -> None:
+    result = apply_clearances(screen(cancer=Answer(True)), {"cancer"})
+    assert result.cap_for(Side.LEFT, Region.THIGH) is None
+    assert result.effective_tier is Tier.CLEAR
+
+
+@pytest.mark.parametrize(
+    ("code", "answer"),
+    [(row[0], row[1]) for row in RULE_ROWS if row[7] is not CLEARANCE],
+    ids=lambda value: value if isinstance(value, str) else None,
+)
+def test_a_clearance_does_not_lift_what_only_healing_or_nothing_lifts(
+    code: str, answer: Answer
+) -> None:
+    result = screen(**{code: answer})
+    assert apply_clearances(result, [code]) == result
+
+
+def test_clearances_for_findings_not_made_are_ignored() -> None:
+    result = screen(bruise=Answer(True, side=L, region=Region.THIGH))
+    assert apply_clearances(result, ["dvt_signs", "no_such_code"]) == result
+
+
+def test_the_ottawa_finding_can_be_cleared() -> None:
+    result = screen(
+        age=60, recent_knee_injury=Answer(True, side=L), ottawa_cannot_bend_90=Answer(True)
+    )
+    cleared = apply_clearances(result, ["acute_injury_ottawa"])
+    assert cleared.effective_tier is Tier.AVOID_LOCAL
+
+
+def test_clearing_twice_changes_nothing_more() -> None:
+    result = screen(recent_surgery=Answer(True, side=R, region=Region.KNEE))
+    once = apply_clearances(result, ["recent_surgery"])
+    assert apply_clearances(once, ["recent_surgery"]) == once
+    assert apply_clearances(once, []) == once
+
+
+# --- Storing answers and results --------------------------------------------------------------
+
+
+def test_answers_round_trip_through_json() -> None:
+    answers = {
+        **blank_answers(),
+        "recent_surgery": Answer(True, "left knee replaced", R, Region.KNEE, date(2024, 1, 31)),
+        "dvt_signs": Answer(True, side=B),
+        "cancer": Answer(False, detail="treated 2010"),
+    }
+    stored = json.loads(json.dumps(dump_answers(answers)))
+    assert stored["recent_surgery"] == {
+        "yes": True,
+        "detail": "left knee replaced",
+        "side": "right",
+        "region": "knee",
+        "date": "2024-01-31",
+    }
+    assert stored["bruise"] == {"yes": False}
+    assert load_answers(stored) == answers
+
+
+@pytest.mark.parametrize(
+    ("stored", "field"),
+    [
+        ("not a dict", "answers"),
+        ({"dvt_signs": {"yes": "true", "side": "left"}}, "dvt_signs"),
+        ({"dvt_signs": {"yes": True, "side": "middle"}}, "dvt_signs-side"),
+        ({"bruise": {"yes": True, "side": "left", "region": "arm"}}, "bruise-region"),
+        (
+            {"recent_surgery": {"yes": True, "side": "left", "region": "knee", "date": "1/2/2024"}},
+            "recent_surgery-date",
+        ),
+        ({"cancer": {"yes": True, "detail": 3}}, "cancer-detail"),
+        ({"cancer": {"yes": True, "colour": "red"}}, "cancer"),
+        ({"cancer": ["yes"]}, "cancer"),
+    ],
+)
+def test_malformed_stored_answers_are_refused(stored: object, field: str) -> None:
+    if isinstance(stored, dict):
+        stored = {**dump_answers(blank_answers()), **stored}
+    with pytest.raises(ScreeningError) as caught:
+        load_answers(stored)
+    assert caught.value.fields[0] == field
+
+
+def test_a_stored_result_equals_one_recomputed_from_the_stored_answers() -> None:
+    answers = {
+        **blank_answers(),
+        "recent_knee_injury": Answer(True, side=L),
+        "ottawa_kneecap_tender": Answer(True),
+        "varicose_veins": Answer(True, side=R, region=Region.CALF),
+        "previous_dvt": Answer(True, side=R),
+        "product_allergy": Answer(True, detail="almond oil"),
+    }
+    result = apply_clearances(evaluate_screening(answers, age=58), ["acute_injury_ottawa"])
+    stored_answers = json.loads(json.dumps(dump_answers(answers)))
+    stored_result = json.loads(json.dumps(dump_result(result)))
+
+    recomputed = apply_clearances(
+        evaluate_screening(load_answers(stored_answers), age=58), ["acute_injury_ottawa"]
+    )
+    assert load_result(stored_result) == recomputed
+    assert stored_result["tier"] == "refer"
+    assert stored_result["effective_tier"] == "avoid_local"
+
+
+def test_a_stored_result_names_the_site_rules_by_code() -> None:
+    assert dump_result(screen())["site_rules"] == [rule.value for rule in SiteRule]
+
+
+def _stored_result() -> dict[str, object]:
+    return dump_result(
+        screen(anticoagulants=Answer(True), bruise=Answer(True, side=L, region=Region.THIGH))
+    )
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"tier": "clear"}, "result"),
+        ({"effective_tier": "refer"}, "result"),
+        ({"questionnaire_version": "1"}, "result"),
+        ({"findings": "none"}, "result"),
+        ({"site_rules": ["kneecap", "elbow"]}, "result-site_rules"),
+    ],
+)
+def test_malformed_stored_results_are_refused(change: dict[str, object], field: str) -> None:
+    with pytest.raises(ScreeningError) as caught:
+        load_result({**_stored_result(), **change})
+    assert caught.value.field == field
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"tier": "maybe"}, "bruise-tier"),
+        ({"max_pressure": True}, "bruise-max_pressure"),
+        ({"max_pressure": 9}, "bruise-max_pressure"),
+        ({"side": "up"}, "bruise-side"),
+        ({"urgency": "soonish"}, "bruise-urgency"),
+        ({"lifted_by": "luck"}, "bruise-lifted_by"),
+        ({"cleared": "no"}, "result-findings"),
+    ],
+)
+def test_malformed_stored_findings_are_refused(change: dict[str, object], field: str) -> None:
+    stored = _stored_result()
+    findings = stored["findings"]
+    assert isinstance(findings, list)
+    bruise = next(f for f in findings if f["code"] == "bruise")
+    findings[findings.index(bruise)] = {**bruise, **change}
+    with pytest.raises(ScreeningError) as caught:
+        load_result(stored)
+    assert caught.value.field == field
+
+
+# --- The strictness helper --------------------------------------------------------------------
+
+
+def _result(*findings: Finding) -> ScreeningResult:
+    return ScreeningResult(findings=findings)
+
+
+def _cap(cap: Pressure, side: Laterality | None = None, region: Region | None = None) -> Finding:
+    return Finding("x", Tier.MODIFY, "why", NOTHING, side=side, region=region, max_pressure=cap)
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "expected"),
+    [
+        (_result(), _result(), True),
+        (_result(_cap(Pressure.LIGHT)), _result(), True),
+        (_result(), _result(_cap(Pressure.LIGHT)), False),
+        (_result(_cap(Pressure.LIGHT)), _result(_cap(Pressure.MEDIUM)), True),
+        (_result(_cap(Pressure.MEDIUM)), _result(_cap(Pressure.LIGHT)), False),
+        # Same code and tier, but the cap moved to the other leg: b's left calf is looser in a.
+        (
+            _result(_cap(Pressure.LIGHT, R, Region.CALF)),
+            _result(_cap(Pressure.LIGHT, L, Region.CALF)),
+            False,
+        ),
+        # A cap on the whole leg covers a cap on the calf alone.
+        (
+            _result(_cap(Pressure.LIGHT, B, Region.WHOLE_LEG)),
+            _result(_cap(Pressure.LIGHT, L, Region.CALF)),
+            True,
+        ),
+        # The avoided area moved from the left thigh to the right thigh.
+        (
+            _result(Finding("x", Tier.AVOID_LOCAL, "why", HEALING, side=R, region=Region.THIGH)),
+            _result(Finding("x", Tier.AVOID_LOCAL, "why", HEALING, side=L, region=Region.THIGH)),
+            False,
+        ),
+        # No heat on the left knee disappears although tier and codes stay.
+        (
+            _result(Finding("acute_flare", MODIFY, "why", HEALING, side=R, region=KNEE)),
+            _result(Finding("acute_flare", MODIFY, "why", HEALING, side=L, region=KNEE)),
+            False,
+        ),
+        # A different precaution of the same tier is not "as strict".
+        (
+            _result(Finding("pregnancy", Tier.MODIFY, "why", NOTHING)),
+            _result(Finding("product_allergy", Tier.MODIFY, "why", NOTHING)),
+            False,
+        ),
+    ],
+)
+def test_is_at_least_as_strict(a: ScreeningResult, b: ScreeningResult, expected: bool) -> None:
+    assert is_at_least_as_strict(a, b) is expected
+
+
+def test_a_clearance_makes_a_result_less_strict() -> None:
+    result = screen(dvt_signs=Answer(True, side=L))
+    cleared = apply_clearances(result, ["dvt_signs"])
+    assert is_at_least_as_strict(result, cleared)
+    assert not is_at_least_as_strict(cleared, result)
+
+
+# --- Properties -------------------------------------------------------------------------------
+
+CODES = [q.code for q in QUESTIONS]
+FINDING_CODES = sorted(FINDING_LABELS)
+
+
+def yes_answer(question: Question) -> st.SearchStrategy[Answer]:
+    """Draw a valid yes answer to the question."""
+    return st.builds(
+        Answer,
+        yes=st.just(True),
+        detail=st.sampled_from(["", "note"]),
+        side=st.sampled_from(Laterality) if question.asks_side else st.none(),
+        region=st.sampled_from(Region) if question.asks_region else st.none(),
+        date=st.none() | st.dates() if question.asks_date else st.none(),
+    )
+
+
+@st.composite
+def answer_sets(draw: st.DrawFn) -> dict[str, Answer]:
+    """Draw a complete, valid set of answers with a handful of yes answers."""
+    yes_codes = draw(st.sets(st.sampled_from(CODES), max_size=8))
+    answers = blank_answers()
+    for code in sorted(yes_codes):
+        answers[code] = draw(yes_answer(QUESTIONS_BY_CODE[code]))
+    return answers
+
+
+AGES = st.none() | st.integers(min_value=0, max_value=100)
+CLEARED = st.frozensets(st.sampled_from(FINDING_CODES), max_size=6)
+
+
+def sample_yes(question: Question) -> Answer:
+    """Return one fixed, valid yes answer to the question."""
+    return Answer(
+        yes=True,
+        side=L if question.asks_side else None,
+        region=Region.CALF if question.asks_region else None,
+        date=DAY if question.asks_date else None,
+    )
+
+
+@pytest.mark.parametrize("age", [None, 30, 60])
+def test_adding_any_yes_to_any_other_yes_never_loosens(age: int | None) -> None:
+    # Exhaustive over ordered pairs, so a rare interaction cannot hide from random sampling.
+    singles = {q.code: screen(age, **{q.code: sample_yes(q)}) for q in QUESTIONS}
+    none = screen(age)
+    for first in QUESTIONS:
+        assert is_at_least_as_strict(singles[first.code], none), first.code
+        for second in QUESTIONS:
+            if second is first:
+                continue
+            both = screen(age, **{first.code: sample_yes(first), second.code: sample_yes(second)})
+            assert is_at_least_as_strict(both, singles[first.code]), (first.code, second.code)
+            assert both.tier >= singles[first.code].tier
+
+
+@settings(max_examples=150, deadline=None)
+@given(data=st.data(), answers=answer_sets(), age=AGES, cleared=CLEARED)
+def test_one_more_yes_never_makes_the_result_less_strict(
+    data: st.DataObject, answers: dict[str, Answer], age: int | None, cleared: frozenset[str]
+) -> None:
+    still_no = [q for q in QUESTIONS if not answers[q.code].yes]
+    question = data.draw(st.sampled_from(still_no))
+    more = {**answers, question.code: data.draw(yes_answer(question))}
+    before = apply_clearances(evaluate_screening(answers, age=age), cleared)
+    after = apply_clearances(evaluate_screening(more, age=age), cleared)
+
+    assert after.tier >= before.tier
+    assert after.effective_tier >= before.effective_tier
+    for side in Side:
+        for region in BASIC_REGIONS:
+            cap_before, cap_after = before.cap_for(side, region), after.cap_for(side, region)
+            if cap_before is not None:
+                assert cap_after is not None
+                assert cap_after <= cap_before
+            if before.avoids(side, region):
+                assert after.avoids(side, region)
+    assert is_at_least_as_strict(after, before)
+
+
+@settings(max_examples=100, deadline=None)
+@given(answers=answer_sets(), age=AGES, cleared=CLEARED)
+def test_results_round_trip_and_clearances_only_loosen(
+    answers: dict[str, Answer], age: int | None, cleared: frozenset[str]
+) -> None:
+    result = evaluate_screening(answers, age=age)
+    after = apply_clearances(result, cleared)
+
+    assert is_at_least_as_strict(result, result)
+    assert is_at_least_as_strict(result, after)
+    assert after.tier is result.tier
+    assert after.effective_tier <= result.effective_tier
+    assert [f.code for f in after.findings] == [f.code for f in result.findings]
+    assert after.site_rules == tuple(SiteRule)
+    assert [f.tier.rank for f in result.findings] == sorted(
+        (f.tier.rank for f in result.findings), reverse=True
+    )
+    assert load_result(json.loads(json.dumps(dump_result(after)))) == after
+    assert load_answers(json.loads(json.dumps(dump_answers(answers)))) == answers

@@ -1,0 +1,485 @@
+"""Tests for checking a planned technique entry against a screening result."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from clinic.domain.catalogue import Laterality, Pressure, Region, Side, Target, Technique
+from clinic.domain.screening import (
+    FINDING_LABELS,
+    QUESTIONS,
+    QUESTIONS_BY_CODE,
+    Answer,
+    LiftedBy,
+    PlannedTechnique,
+    ScreeningResult,
+    Tier,
+    ViolationCode,
+    apply_clearances,
+    blank_answers,
+    check_technique,
+    evaluate_screening,
+)
+
+L, R, B = Laterality.LEFT, Laterality.RIGHT, Laterality.BOTH
+V = ViolationCode
+YES = Answer(True)
+EFFLEURAGE, PETRISSAGE = Technique.EFFLEURAGE, Technique.PETRISSAGE
+CIRCLES, HOLD, LIFTING = (
+    Technique.CIRCULAR_FRICTION,
+    Technique.TRIGGER_POINT,
+    Technique.MYOFASCIAL_RELEASE,
+)
+LIGHT, MEDIUM, FIRM, DEEP = Pressure.LIGHT, Pressure.MEDIUM, Pressure.FIRM, Pressure.DEEP
+LEFT, RIGHT = Side.LEFT, Side.RIGHT
+CLEAR = evaluate_screening(blank_answers(), age=30)
+
+
+def screen(age: int | None = 30, **yes: Answer) -> ScreeningResult:
+    """Evaluate a screening where only the given questions are answered yes."""
+    return evaluate_screening({**blank_answers(), **yes}, age=age)
+
+
+def plan(
+    technique: Technique,
+    target: Target,
+    side: Side = Side.LEFT,
+    pressure: Pressure = Pressure.LIGHT,
+) -> PlannedTechnique:
+    """Build a planned entry, light on the left unless told otherwise."""
+    return PlannedTechnique(technique, target, side, pressure)
+
+
+def codes(result: ScreeningResult, planned: PlannedTechnique) -> list[ViolationCode]:
+    """Return the codes of the violations, in order."""
+    return [v.code for v in check_technique(result, planned)]
+
+
+# --- Every technique x target pair (DOMAIN.md section 3) ---------------------------------------
+
+ALL_PAIRS = list(itertools.product(Technique, Target))
+
+
+@pytest.mark.parametrize(
+    ("technique", "target"), ALL_PAIRS, ids=[f"{a.value}-{b.value}" for a, b in ALL_PAIRS]
+)
+def test_every_pair_on_a_clear_client_at_light_pressure(
+    technique: Technique, target: Target
+) -> None:
+    violations = check_technique(CLEAR, plan(technique, target))
+    if technique.allows(target):
+        assert violations == []
+    else:
+        first = violations[0]
+        assert first.code is V.TECHNIQUE_NOT_FOR_TARGET
+        assert not first.overridable
+        assert first.finding_code is None
+        assert first.field == "technique"
+        assert target.label in first.reason
+
+
+# --- Always-on site rules (DOMAIN.md section 1.4) ----------------------------------------------
+
+SITE_ROWS: list[tuple[str, Technique, Target, Pressure, list[ViolationCode]]] = [
+    ("kneecap effleurage light", EFFLEURAGE, Target.AROUND_KNEECAP, LIGHT, []),
+    ("kneecap effleurage medium", EFFLEURAGE, Target.AROUND_KNEECAP, MEDIUM, [V.KNEECAP]),
+    ("whole knee effleurage medium", EFFLEURAGE, Target.KNEE_JOINT, MEDIUM, [V.KNEECAP]),
+    ("kneecap friction medium", CIRCLES, Target.AROUND_KNEECAP, MEDIUM, []),
+    ("kneecap friction firm", CIRCLES, Target.AROUND_KNEECAP, FIRM, [V.KNEECAP]),
+    ("joint line friction deep", CIRCLES, Target.KNEE_JOINT, DEEP, [V.KNEECAP]),
+    ("kneecap skin lifting medium", LIFTING, Target.AROUND_KNEECAP, MEDIUM, []),
+    ("kneecap skin lifting firm", LIFTING, Target.AROUND_KNEECAP, FIRM, [V.KNEECAP]),
+    (
+        "kneecap trigger point",
+        HOLD,
+        Target.AROUND_KNEECAP,
+        LIGHT,
+        [V.TECHNIQUE_NOT_FOR_TARGET, V.KNEECAP],
+    ),
+    ("back of knee effleurage light", EFFLEURAGE, Target.BACK_OF_KNEE, LIGHT, []),
+    ("back of knee effleurage medium", EFFLEURAGE, Target.BACK_OF_KNEE, MEDIUM, [V.BACK_OF_KNEE]),
+    ("popliteus effleurage firm", EFFLEURAGE, Target.POPLITEUS, FIRM, [V.BACK_OF_KNEE]),
+    (
+        "back of knee trigger point",
+        HOLD,
+        Target.BACK_OF_KNEE,
+        LIGHT,
+        [V.TECHNIQUE_NOT_FOR_TARGET, V.BACK_OF_KNEE],
+    ),
+    (
+        "popliteus trigger point firm",
+        HOLD,
+        Target.POPLITEUS,
+        FIRM,
+        [V.TECHNIQUE_NOT_FOR_TARGET, V.BACK_OF_KNEE, V.BACK_OF_KNEE],
+    ),
+    ("LCL trigger point", HOLD, Target.LCL, LIGHT, [V.TECHNIQUE_NOT_FOR_TARGET, V.FIBULAR_HEAD]),
+    (
+        "hamstring tendons myofascial hold",
+        LIFTING,
+        Target.HAMSTRING_TENDONS,
+        LIGHT,
+        [V.TECHNIQUE_NOT_FOR_TARGET, V.FIBULAR_HEAD],
+    ),
+    ("LCL cross-fibre friction firm", Technique.CROSS_FIBRE_FRICTION, Target.LCL, FIRM, []),
+    ("MCL cross-fibre friction deep", Technique.CROSS_FIBRE_FRICTION, Target.MCL, DEEP, []),
+    ("quadriceps petrissage deep", PETRISSAGE, Target.QUADRICEPS, DEEP, []),
+    ("calf trigger point deep", HOLD, Target.CALF, DEEP, []),
+    ("heat on a quiet knee", Technique.HEAT, Target.KNEE_JOINT, LIGHT, []),
+]
+
+
+@pytest.mark.parametrize(
+    ("technique", "target", "pressure", "expected"),
+    [row[1:] for row in SITE_ROWS],
+    ids=[row[0] for row in SITE_ROWS],
+)
+def test_site_rules(
+    technique: Technique, target: Target, pressure: Pressure, expected: list[ViolationCode]
+) -> None:
+    violations = check_technique(CLEAR, plan(technique, target, Side.RIGHT, pressure))
+    assert [v.code for v in violations] == expected
+    assert not any(v.overridable for v in violations)
+    assert all(v.finding_code is None for v in violations)
+
+
+# --- Avoided areas (DOMAIN.md section 1.2): overridable with a written reason -----------------
+
+AREA_ROWS: list[tuple[str, Answer, Target, Side, bool]] = [
+    ("skin_break", Answer(True, side=L, region=Region.SHIN), Target.TIBIALIS_ANTERIOR, LEFT, True),
+    (
+        "skin_break",
+        Answer(True, side=L, region=Region.SHIN),
+        Target.TIBIALIS_ANTERIOR,
+        RIGHT,
+        False,
+    ),
+    ("skin_break", Answer(True, side=L, region=Region.SHIN), Target.CALF, LEFT, False),
+    ("skin_break", Answer(True, side=L, region=Region.LOWER_LEG), Target.CALF, LEFT, True),
+    ("skin_break", Answer(True, side=L, region=Region.WHOLE_LEG), Target.QUADRICEPS, LEFT, True),
+    (
+        "recent_fracture",
+        Answer(True, side=R, region=Region.THIGH),
+        Target.ILIOTIBIAL_BAND,
+        RIGHT,
+        True,
+    ),
+    ("recent_fracture", Answer(True, side=R, region=Region.THIGH), Target.KNEE_JOINT, RIGHT, False),
+    ("acute_flare", Answer(True, side=R), Target.PATELLAR_TENDON, RIGHT, True),
+    ("acute_flare", Answer(True, side=R), Target.QUADRICEPS, RIGHT, False),
+    ("acute_flare", Answer(True, side=R), Target.PATELLAR_TENDON, LEFT, False),
+    ("recent_surgery", Answer(True, side=R, region=Region.KNEE), Target.KNEE_JOINT, RIGHT, True),
+    ("varicose_veins", Answer(True, side=B, region=Region.CALF), Target.CALF, RIGHT, True),
+    ("varicose_veins", Answer(True, side=B, region=Region.CALF), Target.CALF, LEFT, True),
+    ("varicose_veins", Answer(True, side=B, region=Region.CALF), Target.HAMSTRINGS, LEFT, False),
+    ("bruise", Answer(True, side=R, region=Region.THIGH), Target.ADDUCTORS, RIGHT, True),
+    ("unexplained_lump", Answer(True, side=L, region=Region.CALF), Target.CALF, LEFT, True),
+    ("recent_knee_injury", Answer(True, side=L), Target.MCL, LEFT, True),
+    ("recent_knee_injury", Answer(True, side=L), Target.MCL, RIGHT, False),
+]
+
+
+@pytest.mark.parametrize(
+    ("code", "answer", "target", "side", "avoided"),
+    AREA_ROWS,
+    ids=[f"{row[0]}-{row[2].value}-{row[3].value}" for row in AREA_ROWS],
+)
+def test_avoided_areas(
+    code: str, answer: Answer, target: Target, side: Side, avoided: bool
+) -> None:
+    result = screen(**{code: answer})
+    violations = check_technique(result, plan(Technique.EFFLEURAGE, target, side))
+    if not avoided:
+        assert violations == []
+        return
+    assert len(violations) == 1
+    violation = violations[0]
+    assert violation.code is V.AVOIDED_AREA
+    assert violation.overridable
+    assert violation.finding_code == code
+    assert violation.field == "target"
+    assert "write down why" in violation.reason
+
+
+# --- Pressure caps (DOMAIN.md section 1.3) -----------------------------------------------------
+
+CAP_ROWS: list[tuple[str, Answer, Technique, Target, Side, Pressure, bool]] = [
+    ("anticoagulants", YES, PETRISSAGE, Target.QUADRICEPS, LEFT, MEDIUM, False),
+    ("anticoagulants", YES, PETRISSAGE, Target.QUADRICEPS, LEFT, FIRM, True),
+    ("neuropathy", YES, PETRISSAGE, Target.CALF, RIGHT, DEEP, True),
+    ("osteoporosis", YES, HOLD, Target.HAMSTRINGS, LEFT, FIRM, True),
+    ("cancer", YES, Technique.CROSS_FIBRE_FRICTION, Target.ILIOTIBIAL_BAND, LEFT, FIRM, True),
+    ("pregnancy", YES, PETRISSAGE, Target.CALF, LEFT, FIRM, True),
+    ("pregnancy", YES, PETRISSAGE, Target.CALF, RIGHT, MEDIUM, False),
+    ("pregnancy", YES, PETRISSAGE, Target.QUADRICEPS, LEFT, DEEP, False),
+    ("previous_dvt", Answer(True, side=L), PETRISSAGE, Target.CALF, LEFT, MEDIUM, True),
+    ("previous_dvt", Answer(True, side=L), PETRISSAGE, Target.CALF, LEFT, LIGHT, False),
+    ("previous_dvt", Answer(True, side=L), PETRISSAGE, Target.CALF, RIGHT, FIRM, False),
+    (
+        "post_replacement_cleared",
+        Answer(True, side=R),
+        Technique.CROSS_FIBRE_FRICTION,
+        Target.PATELLAR_TENDON,
+        RIGHT,
+        MEDIUM,
+        True,
+    ),
+    (
+        "post_replacement_cleared",
+        Answer(True, side=R),
+        PETRISSAGE,
+        Target.QUADRICEPS,
+        RIGHT,
+        FIRM,
+        False,
+    ),
+    ("immobilisation", Answer(True, side=B), PETRISSAGE, Target.CALF, RIGHT, MEDIUM, True),
+    (
+        "immobilisation",
+        Answer(True, side=B),
+        PETRISSAGE,
+        Target.TIBIALIS_ANTERIOR,
+        RIGHT,
+        MEDIUM,
+        False,
+    ),
+    ("product_allergy", YES, PETRISSAGE, Target.QUADRICEPS, LEFT, DEEP, False),
+]
+
+
+@pytest.mark.parametrize(
+    ("code", "answer", "technique", "target", "side", "pressure", "above"),
+    CAP_ROWS,
+    ids=[f"{r[0]}-{r[3].value}-{r[4].value}-{r[5].label.lower()}" for r in CAP_ROWS],
+)
+def test_pressure_caps(
+    code: str,
+    answer: Answer,
+    technique: Technique,
+    target: Target,
+    side: Side,
+    pressure: Pressure,
+    above: bool,
+) -> None:
+    result = screen(**{code: answer})
+    violations = check_technique(result, plan(technique, target, side, pressure))
+    if not above:
+        assert violations == []
+        return
+    assert [v.code for v in violations] == [V.PRESSURE_ABOVE_CAP]
+    assert violations[0].finding_code == code
+    assert not violations[0].overridable
+    assert violations[0].field == "pressure"
+
+
+def test_each_cap_exceeded_is_reported_with_its_finding() -> None:
+    result = screen(anticoagulants=Answer(True), previous_dvt=Answer(True, side=L))
+    violations = check_technique(
+        result, plan(Technique.PETRISSAGE, Target.CALF, Side.LEFT, Pressure.FIRM)
+    )
+    assert [(v.code, v.finding_code) for v in violations] == [
+        (V.PRESSURE_ABOVE_CAP, "anticoagulants"),
+        (V.PRESSURE_ABOVE_CAP, "previous_dvt"),
+    ]
+
+
+# --- Heat on an inflamed knee (DOMAIN.md section 3) -------------------------------------------
+
+HEAT_ROWS: list[tuple[str, Answer, Technique, Side, list[ViolationCode]]] = [
+    (
+        "acute_flare",
+        Answer(True, side=L),
+        Technique.HEAT,
+        LEFT,
+        [V.AVOIDED_AREA, V.HEAT_ON_INFLAMED_KNEE],
+    ),
+    ("acute_flare", Answer(True, side=L), Technique.COLD, LEFT, [V.AVOIDED_AREA]),
+    ("acute_flare", Answer(True, side=L), Technique.HEAT, RIGHT, []),
+    (
+        "recent_knee_injury",
+        Answer(True, side=R),
+        Technique.HEAT,
+        RIGHT,
+        [V.AVOIDED_AREA, V.HEAT_ON_INFLAMED_KNEE],
+    ),
+    (
+        "hot_swollen_knee",
+        Answer(True, side=B),
+        Technique.HEAT,
+        LEFT,
+        [V.REFER_NOT_CLEARED, V.HEAT_ON_INFLAMED_KNEE],
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("code", "answer", "technique", "side", "expected"),
+    HEAT_ROWS,
+    ids=[f"{r[0]}-{r[2].value}-{r[3].value}" for r in HEAT_ROWS],
+)
+def test_heat_on_an_inflamed_knee(
+    code: str, answer: Answer, technique: Technique, side: Side, expected: list[ViolationCode]
+) -> None:
+    result = screen(**{code: answer})
+    violations = check_technique(result, plan(technique, Target.KNEE_JOINT, side))
+    assert [v.code for v in violations] == expected
+    heat = [v for v in violations if v.code is V.HEAT_ON_INFLAMED_KNEE]
+    assert all(v.finding_code == code and not v.overridable for v in heat)
+
+
+def test_a_written_reason_cannot_override_heat_on_a_flared_knee() -> None:
+    result = screen(acute_flare=Answer(True, side=L))
+    violations = check_technique(result, plan(Technique.HEAT, Target.KNEE_JOINT))
+    assert [v.overridable for v in violations] == [True, False]
+
+
+def test_heat_is_allowed_once_a_hot_knee_is_cleared() -> None:
+    result = apply_clearances(screen(hot_swollen_knee=Answer(True, side=L)), ["hot_swollen_knee"])
+    assert codes(result, plan(Technique.HEAT, Target.KNEE_JOINT)) == []
+
+
+# --- Referrals not cleared (DOMAIN.md section 1.1) ---------------------------------------------
+
+REFER_ROWS: list[tuple[str, dict[str, Answer], int | None, bool]] = [
+    ("breathless_chest_pain", {"breathless_chest_pain": YES}, 30, True),
+    ("dvt_signs", {"dvt_signs": Answer(True, side=L)}, 30, True),
+    ("dvt_current", {"dvt_current": Answer(True, side=B)}, 30, True),
+    ("hot_swollen_knee", {"hot_swollen_knee": Answer(True, side=R)}, 30, True),
+    ("locked_or_numb", {"locked_or_numb": Answer(True, side=R)}, 30, True),
+    ("fever_infection", {"fever_infection": YES}, 30, False),
+    ("unexplained_pain", {"unexplained_pain": YES}, 30, True),
+    ("hypertension_uncontrolled", {"hypertension_uncontrolled": YES}, 30, True),
+    ("acute_injury_ottawa", {"recent_knee_injury": Answer(True, side=L)}, 60, True),
+]
+
+
+@pytest.mark.parametrize(
+    ("code", "answers", "age", "clearable"), REFER_ROWS, ids=[row[0] for row in REFER_ROWS]
+)
+def test_a_referral_not_cleared_refuses_any_treatment(
+    code: str, answers: dict[str, Answer], age: int | None, clearable: bool
+) -> None:
+    result = screen(age=age, **answers)
+    # Even the gentlest entry, far from any named area, is refused.
+    planned = plan(Technique.EFFLEURAGE, Target.QUADRICEPS, Side.RIGHT, Pressure.LIGHT)
+    violations = check_technique(result, planned)
+    refusal = [v for v in violations if v.code is V.REFER_NOT_CLEARED]
+    assert [v.finding_code for v in refusal] == [code]
+    assert violations[0] is refusal[0]
+    assert not refusal[0].overridable
+
+    cleared = apply_clearances(result, [code])
+    still_refused = V.REFER_NOT_CLEARED in codes(cleared, planned)
+    assert still_refused is not clearable
+
+
+# --- Clearances lift restrictions --------------------------------------------------------------
+
+CLEARED_ROWS: list[tuple[str, Answer, PlannedTechnique]] = [
+    (
+        "recent_surgery",
+        Answer(True, side=L, region=Region.KNEE),
+        plan(EFFLEURAGE, Target.KNEE_JOINT),
+    ),
+    (
+        "recent_fracture",
+        Answer(True, side=L, region=Region.THIGH),
+        plan(PETRISSAGE, Target.QUADRICEPS),
+    ),
+    ("unexplained_lump", Answer(True, side=L, region=Region.CALF), plan(PETRISSAGE, Target.CALF)),
+    ("cancer", YES, plan(PETRISSAGE, Target.QUADRICEPS, LEFT, DEEP)),
+    ("dvt_current", Answer(True, side=L), plan(PETRISSAGE, Target.CALF)),
+]
+
+
+@pytest.mark.parametrize(
+    ("code", "answer", "planned"), CLEARED_ROWS, ids=[row[0] for row in CLEARED_ROWS]
+)
+def test_a_cleared_finding_no_longer_restricts(
+    code: str, answer: Answer, planned: PlannedTechnique
+) -> None:
+    result = screen(**{code: answer})
+    assert [v.finding_code for v in check_technique(result, planned)] == [code]
+    assert check_technique(apply_clearances(result, [code]), planned) == []
+
+
+@pytest.mark.parametrize(
+    ("code", "answer", "planned"),
+    [
+        ("varicose_veins", Answer(True, side=L, region=Region.CALF), plan(PETRISSAGE, Target.CALF)),
+        ("previous_dvt", Answer(True, side=L), plan(PETRISSAGE, Target.CALF, LEFT, FIRM)),
+        ("acute_flare", Answer(True, side=L), plan(EFFLEURAGE, Target.KNEE_JOINT)),
+    ],
+    ids=lambda value: value if isinstance(value, str) else None,
+)
+def test_a_clearance_does_not_lift_a_standing_or_healing_precaution(
+    code: str, answer: Answer, planned: PlannedTechnique
+) -> None:
+    result = apply_clearances(screen(**{code: answer}), [code])
+    assert [v.finding_code for v in check_technique(result, planned)] == [code]
+
+
+# --- Properties over any screening and any entry ----------------------------------------------
+
+
+def yes_answer(code: str) -> st.SearchStrategy[Answer]:
+    """Draw a valid yes answer to the question with that code."""
+    question = QUESTIONS_BY_CODE[code]
+    return st.builds(
+        Answer,
+        yes=st.just(True),
+        side=st.sampled_from(Laterality) if question.asks_side else st.none(),
+        region=st.sampled_from(Region) if question.asks_region else st.none(),
+    )
+
+
+@st.composite
+def results(draw: st.DrawFn) -> ScreeningResult:
+    """Draw a screening result with a few yes answers and some clearances."""
+    yes_codes = draw(st.sets(st.sampled_from([q.code for q in QUESTIONS]), max_size=5))
+    answers = blank_answers()
+    for code in sorted(yes_codes):
+        answers[code] = draw(yes_answer(code))
+    age = draw(st.none() | st.integers(min_value=18, max_value=90))
+    cleared = draw(st.frozensets(st.sampled_from(sorted(FINDING_LABELS)), max_size=4))
+    return apply_clearances(evaluate_screening(answers, age=age), cleared)
+
+
+PLANS = st.builds(
+    PlannedTechnique,
+    st.sampled_from(Technique),
+    st.sampled_from(Target),
+    st.sampled_from(Side),
+    st.sampled_from(Pressure),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(result=results(), planned=PLANS)
+def test_violations_are_well_formed(result: ScreeningResult, planned: PlannedTechnique) -> None:
+    violations = check_technique(result, planned)
+    active = {f.code for f in result.active_findings}
+    for violation in violations:
+        assert violation.reason.strip()
+        assert violation.overridable is (violation.code is V.AVOIDED_AREA)
+        # A cleared finding never restricts.
+        assert violation.finding_code is None or violation.finding_code in active
+    refused = V.REFER_NOT_CLEARED in {v.code for v in violations}
+    assert refused is (result.effective_tier is Tier.REFER)
+    if result.effective_tier is Tier.CLEAR:
+        assert all(v.finding_code is None for v in violations)
+
+
+@settings(max_examples=100, deadline=None)
+@given(result=results(), planned=PLANS)
+def test_clearing_everything_clearable_never_adds_violations(
+    result: ScreeningResult, planned: PlannedTechnique
+) -> None:
+    clearable = [f.code for f in result.findings if f.lifted_by is LiftedBy.MEDICAL_CLEARANCE]
+    before = check_technique(result, planned)
+    after = check_technique(apply_clearances(result, clearable), planned)
+    assert set(after) <= set(before)
