@@ -32,3 +32,6 @@ def register_template_helpers(app: Flask) -> None:
     app.add_template_filter(format_date, "date")
     app.add_template_filter(format_datetime, "datetime")
     app.add_template_filter(label_of, "label")
+    from clinic.screening.display import register_display_filters
+
+    register_display_filters(app)

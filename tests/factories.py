@@ -8,12 +8,16 @@ from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
+from flask_login import login_user
 
 from clinic.auth import operations as auth_ops
 from clinic.clients import operations as client_ops
+from clinic.domain.catalogue import Laterality, Region
 from clinic.domain.intake import AffectedKnee, KneeDiagnosis, KneePainCause
+from clinic.domain.screening import Answer, blank_answers
 from clinic.extensions import db
-from clinic.models import Clinic, Role, User
+from clinic.models import Client, Clinic, Role, User
+from clinic.screening import operations as screening_ops
 
 PASSWORD = "correct horse battery staple"
 
@@ -134,6 +138,45 @@ def intake_form_data(**overrides: Any) -> dict[str, Any]:
     return {key: value for key, value in data.items() if value is not None}
 
 
+def screening_answers(**yes: dict[str, Any] | bool) -> dict[str, Answer]:
+    """Return a full set of answers: no to everything but the questions named.
+
+    make an answer yes with `dvt_signs={"side": "left"}` or `anticoagulants=True`.
+    """
+    answers = blank_answers()
+    for code, details in yes.items():
+        extra = details if isinstance(details, dict) else {}
+        answers[code] = Answer(
+            yes=True,
+            detail=str(extra.get("detail", "")),
+            side=Laterality(extra["side"]) if "side" in extra else None,
+            region=Region(extra["region"]) if "region" in extra else None,
+            date=extra.get("date"),
+        )
+    return answers
+
+
+def make_screening(
+    app: Flask,
+    client_id: int,
+    user_id: int,
+    *,
+    taken_on: date | None = None,
+    **yes: dict[str, Any] | bool,
+) -> int:
+    """Sign a screening for a client as a user; return its id."""
+    today = date.today()
+    with app.test_request_context():
+        user = db.session.get_one(User, user_id)
+        login_user(user)
+        client = db.session.get_one(Client, client_id)
+        screening = screening_ops.record_screening(
+            client, user, screening_answers(**yes), taken_on or today, today
+        )
+        db.session.commit()
+        return screening.id
+
+
 @dataclass(frozen=True)
 class ClinicIds:
     """The ids of one clinic's rows in a two-clinic world."""
@@ -144,6 +187,7 @@ class ClinicIds:
     client_id: int
     owner_email: str
     therapist_email: str
+    screening_id: int
 
 
 @dataclass(frozen=True)
@@ -172,7 +216,17 @@ def _make_side(app: Flask, name: str, tag: str) -> ClinicIds:
         last_name=f"Client{tag}",
         email=f"client-{tag}@example.com",
     )
-    return ClinicIds(clinic_id, owner_id, therapist_id, client_id, owner_email, therapist_email)
+    screening_id = make_screening(
+        app,
+        client_id,
+        therapist_id,
+        dvt_signs={"side": "left", "detail": f"Secret{tag} calf"},
+        skin_break={"side": "right", "region": "shin"},
+        anticoagulants=True,
+    )
+    return ClinicIds(
+        clinic_id, owner_id, therapist_id, client_id, owner_email, therapist_email, screening_id
+    )
 
 
 def make_world(app: Flask) -> World:

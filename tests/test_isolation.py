@@ -11,16 +11,31 @@ from collections.abc import Callable
 
 import pytest
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from clinic.extensions import db
-from clinic.models import Client, Clinic, LoginSession, User
+from clinic.models import (
+    Clearance,
+    Client,
+    Clinic,
+    FindingOverride,
+    LoginSession,
+    Screening,
+    ScreeningConfirmation,
+    User,
+)
 from tests import factories
 
 # How to find clinic B's row for each kind of id that appears in a URL.
 OTHER_CLINIC_IDS: dict[str, Callable[[factories.World], int]] = {
     "client_id": lambda world: world.b.client_id,
     "user_id": lambda world: world.b.therapist_id,
+    "screening_id": lambda world: world.b.screening_id,
+}
+OWN_CLINIC_IDS: dict[str, Callable[[factories.World], int]] = {
+    "client_id": lambda world: world.a.client_id,
+    "user_id": lambda world: world.a.therapist_id,
+    "screening_id": lambda world: world.a.screening_id,
 }
 PUBLIC_ENDPOINTS = {"static", "auth.login", "auth.setup"}
 # Words that only clinic B's rows contain; none may appear in anything clinic A is shown.
@@ -33,6 +48,15 @@ def snapshot_clinic_b(app: Flask, world: factories.World) -> dict[str, object]:
         clinic = db.session.get_one(Clinic, world.b.clinic_id)
         clients = db.session.scalars(select(Client).where(Client.clinic_id == clinic.id)).all()
         users = db.session.scalars(select(User).where(User.clinic_id == clinic.id)).all()
+        screenings = db.session.scalars(
+            select(Screening).where(Screening.clinic_id == clinic.id)
+        ).all()
+        counts = {
+            model.__name__: db.session.scalar(
+                select(func.count()).select_from(model).where(model.clinic_id == clinic.id)
+            )
+            for model in (Clearance, FindingOverride, ScreeningConfirmation)
+        }
         sessions = db.session.scalars(
             select(LoginSession).join(User).where(User.clinic_id == clinic.id)
         ).all()
@@ -41,7 +65,28 @@ def snapshot_clinic_b(app: Flask, world: factories.World) -> dict[str, object]:
             "clients": [(c.id, c.version, c.archived_at, c.main_complaint) for c in clients],
             "users": [(u.id, u.active, u.password_hash, u.version) for u in users],
             "sessions": [(s.id, s.ended_at) for s in sessions],
+            "screenings": [(s.id, s.taken_on) for s in screenings],
+            "records": counts,
         }
+
+
+def build_url(rule, ids: dict[str, int]) -> str:
+    url = rule.rule
+    for name, value in ids.items():
+        url = url.replace(f"<int:{name}>", str(value)).replace(f"<{name}>", str(value))
+    return url
+
+
+def urls_with_a_foreign_id(rule, world: factories.World) -> list[str]:
+    """Return the rule with all ids from clinic B, and with each id alone from clinic B."""
+    foreign = {name: OTHER_CLINIC_IDS[name](world) for name in rule.arguments}
+    urls = [build_url(rule, foreign)]
+    if len(rule.arguments) > 1:
+        for name in rule.arguments:
+            mixed = {other: OWN_CLINIC_IDS[other](world) for other in rule.arguments}
+            mixed[name] = foreign[name]
+            urls.append(build_url(rule, mixed))
+    return urls
 
 
 def id_rules(app: Flask) -> list:
@@ -66,21 +111,19 @@ def test_every_rule_with_an_id_answers_404_for_another_clinic(app, client, clini
     for rule in rules:
         unknown = set(rule.arguments) - set(OTHER_CLINIC_IDS)
         assert not unknown, f"{rule.rule}: add {sorted(unknown)} to OTHER_CLINIC_IDS"
-        values = {name: OTHER_CLINIC_IDS[name](clinic_world) for name in rule.arguments}
-        url = rule.rule
-        for name, value in values.items():
-            url = url.replace(f"<int:{name}>", str(value)).replace(f"<{name}>", str(value))
-        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
-            data = None
-            if method == "POST":
-                data = factories.intake_form_data(version="1", csrf_token=client.csrf_token())
-            response = client.open(url, method=method, data=data)
-            expected = {404} if role == "owner" or not rule.endpoint.startswith("admin.") else {403}
-            assert response.status_code in expected, f"{method} {url} gave {response.status_code}"
-            body = response.get_data(as_text=True)
-            for marker in CLINIC_B_MARKERS:
-                assert marker not in body, f"{method} {url} shows {marker!r}"
-            checked += 1
+        for url in urls_with_a_foreign_id(rule, clinic_world):
+            for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+                data = None
+                if method == "POST":
+                    data = factories.intake_form_data(version="1", csrf_token=client.csrf_token())
+                response = client.open(url, method=method, data=data)
+                denied = rule.endpoint.startswith("admin.") and role != "owner"
+                expected = 403 if denied else 404
+                assert response.status_code == expected, f"{method} {url}: {response.status_code}"
+                body = response.get_data(as_text=True)
+                for marker in CLINIC_B_MARKERS:
+                    assert marker not in body, f"{method} {url} shows {marker!r}"
+                checked += 1
     assert checked >= 6
     assert snapshot_clinic_b(app, clinic_world) == before, "a route changed another clinic's rows"
 

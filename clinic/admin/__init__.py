@@ -8,5 +8,3 @@ from clinic.access import require_owner
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 bp.before_request(require_owner)
-
-from clinic.admin import views as views  # noqa: E402

@@ -2,9 +2,23 @@
 
 from __future__ import annotations
 
-from wtforms import EmailField, HiddenField, RadioField, StringField, TextAreaField
+from wtforms import (
+    EmailField,
+    HiddenField,
+    IntegerField,
+    RadioField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+)
 
 from clinic.clients.forms import validate_phone
 from clinic.forms import ClinicForm
@@ -22,6 +36,14 @@ class ClinicSettingsForm(ClinicForm):
         "Address", validators=[Optional(), Length(max=300)], render_kw={"rows": 3}
     )
     phone = StringField("Phone", validators=[Optional(), Length(max=40), validate_phone])
+    screening_valid_days = IntegerField(
+        "A screening stays valid for (days)",
+        description="After this many days a full screening must be taken again. Usually 30.",
+        validators=[
+            InputRequired("Enter a number of days."),
+            NumberRange(1, 365, "Choose between 1 and 365 days."),
+        ],
+    )
 
 
 class NewUserForm(ClinicForm):

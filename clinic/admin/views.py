@@ -36,6 +36,7 @@ def clinic_settings() -> str | Response | tuple[str, int]:
         clinic.name = form.name.data
         clinic.address = form.address.data or ""
         clinic.phone = form.phone.data or ""
+        clinic.screening_valid_days = form.screening_valid_days.data
         db.session.commit()
         flash("The clinic's details were saved.", "success")
         return redirect(url_for("admin.clinic_settings"))
@@ -79,6 +80,10 @@ def reset_password(user_id: int) -> str | Response:
     """Give an account a new one-time password and sign it out everywhere."""
     user = get_user_or_404(user_id)
     if not ConfirmForm().validate_on_submit():
+        return redirect(url_for("admin.users"))
+    if user.id == current_user.id:
+        # A reset would skip the current-password check of changing your own password.
+        flash("To change your own password, use the Password page.", "error")
         return redirect(url_for("admin.users"))
     password = auth_ops.reset_password(user)
     db.session.commit()

@@ -130,6 +130,3 @@ def register_security(app: Flask) -> None:
     login_manager.unauthorized_handler(_unauthorized)
     login_manager.session_protection = None  # our server-side sign-in records do this job
     app.before_request(_guard)
-
-
-from clinic.auth import views as views  # noqa: E402

@@ -5,5 +5,3 @@ from __future__ import annotations
 from flask import Blueprint
 
 bp = Blueprint("clients", __name__, url_prefix="/clients")
-
-from clinic.clients import views as views  # noqa: E402

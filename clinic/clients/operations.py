@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import enum
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from flask_sqlalchemy.pagination import Pagination
@@ -13,6 +14,8 @@ from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from clinic.access import get_scoped_or_404, scoped
 from clinic.database import utcnow
 from clinic.domain.intake import AffectedKnee, KneeDiagnosis, KneePainCause, phone_digits
+from clinic.domain.screening import Tier
+from clinic.domain.screening_status import DEFAULT_VALID_DAYS
 from clinic.extensions import db
 from clinic.models import Client, User
 
@@ -143,9 +146,54 @@ def _word_condition(word: str) -> ColumnElement[bool]:
     return or_(*conditions)
 
 
-def search_clients_query(query: str, *, include_archived: bool) -> Select[Client]:
+class ScreeningFilter(enum.StrEnum):
+    """What the client list can be narrowed to by screening."""
+
+    REFER = "refer"
+    AVOID_LOCAL = "avoid_local"
+    MODIFY = "modify"
+    CLEAR = "clear"
+    OUT_OF_DATE = "out_of_date"
+    NONE = "none"
+
+    @property
+    def label(self) -> str:
+        return {
+            "refer": "Do not treat: refer",
+            "avoid_local": "Avoid an area",
+            "modify": "Modify",
+            "clear": "Clear",
+            "out_of_date": "Screening out of date",
+            "none": "Not screened",
+        }[self.value]
+
+
+def _screening_condition(
+    wanted: ScreeningFilter, today: date, valid_days: int
+) -> ColumnElement[bool]:
+    oldest_current = today - timedelta(days=valid_days)
+    if wanted is ScreeningFilter.NONE:
+        return Client.screening_tier.is_(None)
+    if wanted is ScreeningFilter.OUT_OF_DATE:
+        return Client.screened_on < oldest_current
+    # A tier filter shows the last known tier even when out of date: a refer stays visible.
+    return Client.screening_tier == Tier(wanted.value)
+
+
+def search_clients_query(
+    query: str,
+    *,
+    include_archived: bool,
+    screening: ScreeningFilter | None = None,
+    today: date | None = None,
+    valid_days: int = DEFAULT_VALID_DAYS,
+) -> Select[Client]:
     """Return the clinic's clients matching every word of a search, sorted by last name."""
     statement = scoped(Client)
+    if screening is not None:
+        statement = statement.where(
+            _screening_condition(screening, today or date.today(), valid_days)
+        )
     if not include_archived:
         statement = statement.where(Client.archived_at.is_(None))
     words = query.split()
@@ -156,10 +204,20 @@ def search_clients_query(query: str, *, include_archived: bool) -> Select[Client
     )
 
 
-def search_clients(query: str, *, include_archived: bool, page: int, per_page: int) -> Pagination:
+def search_clients(
+    query: str,
+    *,
+    include_archived: bool,
+    page: int,
+    per_page: int,
+    screening: ScreeningFilter | None = None,
+    valid_days: int = DEFAULT_VALID_DAYS,
+) -> Pagination:
     """Return one page of the clinic's clients matching a search."""
     return db.paginate(
-        search_clients_query(query, include_archived=include_archived),
+        search_clients_query(
+            query, include_archived=include_archived, screening=screening, valid_days=valid_days
+        ),
         page=max(page, 1),
         per_page=per_page,
         error_out=False,

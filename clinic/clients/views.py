@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -13,9 +13,11 @@ from clinic.access import current_clinic_id
 from clinic.clients import bp
 from clinic.clients import operations as ops
 from clinic.clients.forms import IntakeForm, SearchForm
-from clinic.domain.intake import calculate_age
+from clinic.clients.pages import render_client_page
 from clinic.extensions import db
 from clinic.models import Client
+from clinic.screening.forms import ConfirmNoChangesForm
+from clinic.screening.operations import refresh_due_clients
 
 
 @bp.get("/")
@@ -26,21 +28,39 @@ def index() -> str:
     query = "" if form.q.errors else (form.q.data or "")
     include_archived = request.args.get("archived") == "1"
     page = request.args.get("page", 1, type=int) or 1
+    screening = _screening_filter(request.args.get("screening", ""))
+    today = date.today()
+    # Clearances that ran out since the last write would leave a stale tier in the list.
+    if refresh_due_clients(today):
+        db.session.commit()
+    valid_days = current_user.clinic.screening_valid_days
     pagination = ops.search_clients(
         query,
         include_archived=include_archived,
         page=page,
         per_page=int(current_app.config["CLIENTS_PER_PAGE"]),
+        screening=screening,
+        valid_days=valid_days,
     )
     return render_template(
         "clients/index.html",
         form=form,
         query=query,
         include_archived=include_archived,
+        screening=screening,
+        screening_filters=list(ops.ScreeningFilter),
         pagination=pagination,
-        today=date.today(),
+        today=today,
+        oldest_current=today - timedelta(days=valid_days),
         archived_count=ops.count_archived_clients() if not include_archived else 0,
     )
+
+
+def _screening_filter(value: str) -> ops.ScreeningFilter | None:
+    try:
+        return ops.ScreeningFilter(value)
+    except ValueError:
+        return None
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -61,9 +81,7 @@ def new() -> str | Response:
 def detail(client_id: int) -> str:
     """Show a client's record."""
     client = ops.get_client_or_404(client_id)
-    return render_template(
-        "clients/detail.html", client=client, age=calculate_age(client.date_of_birth, date.today())
-    )
+    return render_client_page("clients/detail.html", client, confirm_form=ConfirmNoChangesForm())
 
 
 @bp.route("/<int:client_id>/edit", methods=["GET", "POST"])
@@ -87,7 +105,7 @@ def edit(client_id: int) -> str | Response | tuple[str, int]:
             return _render_conflict(form, fresh, None)
         flash("The intake was saved.", "success")
         return redirect(url_for("clients.detail", client_id=client.id))
-    return render_template("clients/form.html", form=form, client=client)
+    return render_client_page("clients/form.html", client, form=form)
 
 
 def _render_conflict(
@@ -98,7 +116,7 @@ def _render_conflict(
     # Saving again from this page is a deliberate choice to replace the newer version.
     form.version.data = str(client.version)
     return (
-        render_template("clients/form.html", form=form, client=client, conflict=differences),
+        render_client_page("clients/form.html", client, form=form, conflict=differences),
         409,
     )
 

@@ -2,6 +2,24 @@
 
 from clinic.models.client import Client
 from clinic.models.clinic import Clinic
+from clinic.models.screening import (
+    Clearance,
+    FindingOverride,
+    ImmutableRecordError,
+    Screening,
+    ScreeningConfirmation,
+)
 from clinic.models.user import LoginSession, Role, User
 
-__all__ = ["Client", "Clinic", "LoginSession", "Role", "User"]
+__all__ = [
+    "Clearance",
+    "Client",
+    "Clinic",
+    "FindingOverride",
+    "ImmutableRecordError",
+    "LoginSession",
+    "Role",
+    "Screening",
+    "ScreeningConfirmation",
+    "User",
+]

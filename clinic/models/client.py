@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from clinic.database import UTCDateTime, enum_type
 from clinic.domain.intake import AffectedKnee, KneeDiagnosis, KneePainCause, calculate_age
+from clinic.domain.screening import Tier
 from clinic.extensions import Base
 from clinic.models.mixins import TimestampMixin
 
@@ -51,6 +52,12 @@ class Client(TimestampMixin, Base):
     consent_date: Mapped[date | None]
     consent_name: Mapped[str] = mapped_column(String(200), default="")
     consent_to_keep_records: Mapped[bool] = mapped_column(default=False)
+
+    # Denormalised from the latest screening and its clearances so the list can filter by
+    # tier in SQL; clinic.screening.operations keeps them in step.
+    screening_tier: Mapped[Tier | None] = mapped_column(enum_type(Tier), default=None)
+    screened_on: Mapped[date | None] = mapped_column(default=None)
+    screening_recheck_on: Mapped[date | None] = mapped_column(default=None)
 
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

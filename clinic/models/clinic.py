@@ -20,6 +20,8 @@ class Clinic(TimestampMixin, Base):
     phone: Mapped[str] = mapped_column(String(40), default="")
     # Demo clinics hold made-up people only; the interface labels them everywhere.
     is_demo: Mapped[bool] = mapped_column(default=False)
+    # A full screening older than this must be taken again before the next visit.
+    screening_valid_days: Mapped[int] = mapped_column(default=30, server_default="30")
     version: Mapped[int] = mapped_column(default=1)
 
     __mapper_args__ = {"version_id_col": version}
