@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import date
 
 import click
-from flask import Flask
+from email_validator import EmailNotValidError, validate_email
+from flask import Flask, current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
@@ -50,9 +51,13 @@ def create_user_command(
     email: str, full_name: str, role: str, clinic_name: str | None, password: str, one_time: bool
 ) -> None:
     """Create an account (and its clinic, if new) for scripted set-up."""
+    try:
+        email = validate_email(email.strip(), check_deliverability=False).normalized
+    except EmailNotValidError as error:
+        raise click.BadParameter(str(error), param_hint="--email") from error
     clinic = _find_or_create_clinic(clinic_name)
     try:
-        auth_ops.check_new_password(None, password, 12)
+        auth_ops.check_new_password(None, password, int(current_app.config["PASSWORD_MIN_LENGTH"]))
         user = auth_ops.create_user(
             clinic,
             full_name=full_name,

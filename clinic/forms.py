@@ -44,6 +44,24 @@ def enum_choices(enum_class: Any, *, blank: str | None = None) -> list[SelectCho
     return choices
 
 
+def field_errors(form: FlaskForm) -> list[tuple[str, str, str]]:
+    """Return (field id, label, first message) for every field with an error, in form order."""
+    found: list[tuple[str, str, str]] = []
+
+    def collect(fields: Iterable[Field]) -> None:
+        for field in fields:
+            if field.type == "FieldList":
+                for entry in field.entries:
+                    collect(entry.form if hasattr(entry, "form") else [entry])
+            elif field.errors and isinstance(field.errors, list):
+                message = field.errors[0]
+                if isinstance(message, str):
+                    found.append((field.id, field.label.text, message))
+
+    collect(form)
+    return found
+
+
 def apply_violations(form: FlaskForm, violations: RuleViolation | Iterable[RuleViolation]) -> None:
     """Put each violation beside its field, or at the top of the form when it has none."""
     if isinstance(violations, RuleViolation):

@@ -32,6 +32,9 @@ def register_template_helpers(app: Flask) -> None:
     app.add_template_filter(format_date, "date")
     app.add_template_filter(format_datetime, "datetime")
     app.add_template_filter(label_of, "label")
+    from clinic.forms import field_errors
+
+    app.add_template_filter(field_errors, "field_errors")
     from clinic.screening.display import register_display_filters
 
     register_display_filters(app)

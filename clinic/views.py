@@ -2,8 +2,23 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Flask, redirect, url_for
+from werkzeug.routing import IntegerConverter
 from werkzeug.wrappers import Response
+
+# Ids are 32-bit on both databases; a larger number in a URL matches no route (404) instead
+# of overflowing inside the database driver.
+MAX_ROW_ID = 2**31 - 1
+
+
+class RowIdConverter(IntegerConverter):
+    """`<int:...>` limited to the range of a database id."""
+
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", MAX_ROW_ID)
+        super().__init__(map, *args, **kwargs)
 
 
 def home() -> Response:
@@ -13,6 +28,7 @@ def home() -> Response:
 
 def register_blueprints(app: Flask) -> None:
     """Attach every feature's blueprint and the home page."""
+    app.url_map.converters["int"] = RowIdConverter
     # Importing a feature's views attaches its routes to its blueprint.
     from clinic.admin import bp as admin_bp
     from clinic.admin import views as _admin_views  # noqa: F401

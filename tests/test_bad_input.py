@@ -244,7 +244,15 @@ def test_oversized_request_is_refused_cleanly(logged_in):
 
 
 def test_unknown_urls_give_the_404_page(logged_in):
-    for url in ("/nothing", "/clients/999999", "/clients/abc", "/clients/-1", "/clients/1.5"):
+    for url in (
+        "/nothing",
+        "/clients/999999",
+        "/clients/abc",
+        "/clients/-1",
+        "/clients/1.5",
+        "/clients/2147483648",
+        "/clients/99999999999999999999999/edit",
+    ):
         response = logged_in.get(url)
         assert response.status_code == 404, url
         assert "Not found" in response.get_data(as_text=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from wtforms import EmailField, PasswordField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 
+from clinic.clients.forms import validate_phone
 from clinic.forms import ClinicForm
 
 PHONE_HELP = "Digits, spaces, brackets, dashes and a leading + are fine."
@@ -54,7 +55,9 @@ class SetupForm(NewPasswordMixin, ClinicForm):
         "Clinic address", validators=[Optional(), Length(max=300)], render_kw={"rows": 3}
     )
     clinic_phone = StringField(
-        "Clinic phone", validators=[Optional(), Length(max=40)], description=PHONE_HELP
+        "Clinic phone",
+        validators=[Optional(), Length(max=40), validate_phone],
+        description=PHONE_HELP,
     )
     owner_name = StringField(
         "Your full name", validators=[DataRequired("Enter your name."), Length(max=120)]

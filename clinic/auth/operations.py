@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from datetime import timedelta
 from functools import lru_cache
@@ -21,6 +22,8 @@ _hasher = PasswordHasher()
 _ONE_TIME_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
 # How often a sign-in's last-seen time is written; the idle timeout tolerates this much slack.
 TOUCH_INTERVAL = timedelta(seconds=60)
+# Request headers hold whatever a browser sent; PostgreSQL refuses NUL in text columns.
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def normalise_email(email: str) -> str:
@@ -123,8 +126,8 @@ def start_login_session(user: User, *, remote_addr: str, user_agent: str) -> str
         LoginSession(
             user=user,
             token_hash=_hash_token(token),
-            remote_addr=remote_addr[:64],
-            user_agent=user_agent[:300],
+            remote_addr=_CONTROL_CHARACTERS.sub("", remote_addr)[:64],
+            user_agent=_CONTROL_CHARACTERS.sub("", user_agent)[:300],
         )
     )
     db.session.flush()

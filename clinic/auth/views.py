@@ -138,6 +138,8 @@ def logout() -> Response:
 def change_password() -> str | Response:
     """Change your own password; every other sign-in of yours ends."""
     form = ChangePasswordForm()
+    if current_user.must_change_password:
+        form.current_password.label.text = "One-time password"
     if form.validate_on_submit():
         try:
             ops.change_password(

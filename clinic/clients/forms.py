@@ -167,12 +167,12 @@ class IntakeForm(ClinicForm):
             raise ValidationError("The clinic needs consent to keep the client's records.")
 
     def validate_consent_date(self, field: Field) -> None:
-        dob = self.date_of_birth.data
+        dob = None if self.date_of_birth.errors else self.date_of_birth.data
         if field.data and isinstance(dob, date) and field.data < dob:
             raise ValidationError("Consent cannot come before the date of birth.")
 
     def validate_onset_date(self, field: Field) -> None:
-        dob = self.date_of_birth.data
+        dob = None if self.date_of_birth.errors else self.date_of_birth.data
         if field.data and isinstance(dob, date) and field.data < dob:
             raise ValidationError("The pain cannot have started before the date of birth.")
 

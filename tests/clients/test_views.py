@@ -50,7 +50,7 @@ def test_list_shows_age_and_knee(app, logged_in, clinic_world):
         affected_knee="both",
     )
     page = logged_in.get("/clients/?q=Aging").get_data(as_text=True)
-    assert "<td>40</td>" in page
+    assert '<td data-label="Age">40</td>' in page
     assert "Both knees" in page
 
 

@@ -1,0 +1,1 @@
+"""Tests for the owner's pages: clinic details and accounts."""
