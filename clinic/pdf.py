@@ -1,0 +1,180 @@
+"""PDF rendering: print templates to bytes with WeasyPrint, loading only the app's own files."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Literal, get_args
+from urllib.parse import unquote, urlsplit
+
+from flask import render_template
+from weasyprint import HTML
+from weasyprint.urls import URLFetcherResponse
+
+from clinic.settings import PROJECT_DIR, TEMPLATES_DIR
+
+log = logging.getLogger(__name__)
+
+PageSize = Literal["A4", "Letter"]
+PAGE_SIZES: tuple[str, ...] = get_args(PageSize)
+
+#: The only scheme the renderer loads. It names no host and no real path, so neither
+#: the network nor an arbitrary file can be reached through it: "clinic:pdf/print.css"
+#: reads templates/pdf/print.css, "clinic:static/img/logo.png" reads clinic/static/img/logo.png.
+SCHEME = "clinic"
+#: Given to WeasyPrint as the document's base URL. urllib does not resolve relative
+#: references against unknown schemes, so a relative URL stays relative and is refused,
+#: instead of resolving against the working directory or a file:// base.
+BASE_URL = f"{SCHEME}:"
+
+# First path segment of a clinic: URL -> the folder it reads from. A mapping proxy so no
+# caller can widen it at run time; tests swap the whole module attribute.
+_ROOTS: Mapping[str, Path] = MappingProxyType(
+    {
+        "static": PROJECT_DIR / "clinic" / "static",
+        "pdf": TEMPLATES_DIR / "pdf",
+    }
+)
+
+# Only stylesheets and images: not templates, not fonts (no web fonts), not anything else
+# that might one day be dropped into these folders.
+_MEDIA_TYPES: Mapping[str, str] = MappingProxyType(
+    {
+        ".css": "text/css",
+        ".png": "image/png",
+        ".jpg": "image/jpeg",
+        ".jpeg": "image/jpeg",
+        ".gif": "image/gif",
+        ".svg": "image/svg+xml",
+        ".webp": "image/webp",
+    }
+)
+
+
+class FetchRefusedError(ValueError):
+    """A URL the PDF renderer is not allowed to load."""
+
+
+@dataclass(frozen=True, slots=True)
+class Asset:
+    """One of the app's own files, read from disk for the PDF renderer."""
+
+    url: str
+    data: bytes
+    media_type: str
+
+
+def fetch_asset(url: str) -> Asset:
+    """Read the file a clinic: URL names, or raise FetchRefusedError for any other URL."""
+    try:
+        parts = urlsplit(url)
+    except ValueError as error:
+        raise FetchRefusedError(f"malformed URL: {url!r}") from error
+    if parts.scheme != SCHEME:
+        raise FetchRefusedError(f"only {SCHEME}: URLs are loaded, not {url!r}")
+    if parts.netloc or parts.query:
+        raise FetchRefusedError(f"{SCHEME}: URLs take a plain path: {url!r}")
+
+    # WeasyPrint percent-encodes URLs before fetching; decode before checking the
+    # segments so "%2e%2e" cannot stand in for "..".
+    path = unquote(parts.path)
+    segments = path.split("/")
+    if "\\" in path or "\x00" in path or any(part in ("", ".", "..") for part in segments):
+        raise FetchRefusedError(f"path must be relative, without '.' or '..': {url!r}")
+    root_name, *rest = segments
+    root = _ROOTS.get(root_name)
+    if root is None or not rest:
+        raise FetchRefusedError(f"not under {', '.join(sorted(_ROOTS))}: {url!r}")
+    media_type = _MEDIA_TYPES.get(Path(rest[-1]).suffix.lower())
+    if media_type is None:
+        raise FetchRefusedError(f"not a stylesheet or image: {url!r}")
+
+    # resolve() follows symlinks, so a link that points out of the folder is caught here.
+    real_root = root.resolve()
+    target = real_root.joinpath(*rest).resolve()
+    if not target.is_relative_to(real_root):
+        raise FetchRefusedError(f"leads outside {root_name}/: {url!r}")
+    if not target.is_file():
+        raise FetchRefusedError(f"no such file: {url!r}")
+    return Asset(url=url, data=target.read_bytes(), media_type=media_type)
+
+
+class _AssetFetcher:
+    """The url_fetcher given to WeasyPrint: serves fetch_asset and refuses everything else."""
+
+    # WeasyPrint 70 reads this attribute of every fetcher. False turns a refused URL into
+    # a logged warning and a document without that resource, never a failed render.
+    _fail_on_errors = False
+
+    def __call__(self, url: str) -> Any:
+        return self.fetch(url)
+
+    def fetch(self, url: str, headers: Mapping[str, str] | None = None) -> Any:
+        """Return the asset in the form this WeasyPrint version expects, or raise."""
+        try:
+            asset = fetch_asset(url)
+        except FetchRefusedError as error:
+            # Shortened: the URL may be anything a template author let through.
+            log.warning("PDF renderer refused to load a resource: %.300s", error)
+            raise
+        return _to_weasyprint_response(asset)
+
+
+def _to_weasyprint_response(asset: Asset) -> Any:
+    return URLFetcherResponse(
+        asset.url, asset.data, headers={"Content-Type": asset.media_type}, status=200
+    )
+
+
+_FETCHER = _AssetFetcher()
+
+
+def render_pdf(
+    template: str,
+    *,
+    title: str,
+    author: str,
+    page_size: PageSize = "A4",
+    created: datetime | None = None,
+    **values: Any,
+) -> bytes:
+    """Render a print template to PDF bytes; the same inputs always give the same bytes.
+
+    `template` is a name under templates/ ending in .html (so Jinja autoescapes it),
+    normally one extending "pdf/base.html". Call it inside an app context. Pass PLAIN
+    values only (strings, numbers, dicts, dataclasses): never ORM objects, whose lazy
+    loads would run queries mid-render and whose attributes templates could wander through.
+
+    `title` and `author` become the PDF's /Title and /Author. `created`, an aware
+    datetime, becomes its creation and modification dates; without it the PDF carries no
+    dates at all. Nothing else varies between runs: WeasyPrint writes no /ID unless asked,
+    and names font subsets after a hash of their glyphs.
+
+    The renderer loads only clinic: URLs (see fetch_asset); anything else is logged and
+    left out of the document.
+    """
+    if page_size not in PAGE_SIZES:
+        raise ValueError(f"page_size must be one of {PAGE_SIZES}, not {page_size!r}")
+    html = render_template(
+        template,
+        title=title,
+        author=author,
+        page_size=page_size,
+        pdf_created=_w3c_datetime(created) if created is not None else None,
+        **values,
+    )
+    document = HTML(string=html, base_url=BASE_URL, url_fetcher=_FETCHER)
+    # Defaults spelled out because they are what keeps handouts small: lossless image
+    # optimisation and font subsets rather than whole font files.
+    pdf = document.write_pdf(optimize_images=True, full_fonts=False, uncompressed_pdf=False)
+    return bytes(pdf)
+
+
+def _w3c_datetime(moment: datetime) -> str:
+    if moment.tzinfo is None:
+        raise ValueError("created must be an aware datetime")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
