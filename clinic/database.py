@@ -7,7 +7,7 @@ import sqlite3
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Engine, Enum, event
+from sqlalchemy import DateTime, Engine, Enum, Integer, event
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
@@ -49,6 +49,23 @@ def enum_type(enum_class: type[enum.Enum]) -> Enum:
         values_callable=lambda members: [str(member.value) for member in members],
         validate_strings=True,
     )
+
+
+class IntEnumType(TypeDecorator[enum.IntEnum]):
+    """Store an IntEnum as its number, so ordinal scales sort and compare in SQL."""
+
+    impl = Integer
+    cache_ok = True
+
+    def __init__(self, enum_class: type[enum.IntEnum]) -> None:
+        super().__init__()
+        self.enum_class = enum_class
+
+    def process_bind_param(self, value: enum.IntEnum | int | None, dialect: Dialect) -> int | None:
+        return None if value is None else int(self.enum_class(value))
+
+    def process_result_value(self, value: int | None, dialect: Dialect) -> enum.IntEnum | None:
+        return None if value is None else self.enum_class(value)
 
 
 def normalise_database_url(url: str) -> str:

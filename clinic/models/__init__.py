@@ -10,8 +10,10 @@ from clinic.models.screening import (
     ScreeningConfirmation,
 )
 from clinic.models.user import LoginSession, Role, User
+from clinic.models.visit import Addendum, SignedVisitError, TechniqueEntry, Visit, VisitFollowUp
 
 __all__ = [
+    "Addendum",
     "Clearance",
     "Client",
     "Clinic",
@@ -21,5 +23,9 @@ __all__ = [
     "Role",
     "Screening",
     "ScreeningConfirmation",
+    "SignedVisitError",
+    "TechniqueEntry",
     "User",
+    "Visit",
+    "VisitFollowUp",
 ]

@@ -1,0 +1,170 @@
+"""Visits: the note of one treatment, its technique entries, addenda and follow-ups."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, Numeric, String, Text, event, inspect
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from clinic.database import IntEnumType, UTCDateTime, enum_type, utcnow
+from clinic.domain.catalogue import Pressure, Side, Target, Technique
+from clinic.domain.intake import AffectedKnee
+from clinic.domain.visits import AdverseResponse, Swelling, VisitStatus
+from clinic.extensions import Base
+from clinic.models.mixins import TimestampMixin
+from clinic.models.user import User
+
+
+class Visit(TimestampMixin, Base):
+    """One treatment: SOAP note, pain before and after, techniques; signed, then locked."""
+
+    __tablename__ = "visits"
+    __table_args__ = (
+        Index("ix_visits_client_id_visit_on", "client_id", "visit_on"),
+        Index("ix_visits_clinic_id_status", "clinic_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    clinic_id: Mapped[int] = mapped_column(ForeignKey("clinics.id"))
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"))
+    therapist_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    # The screening in force when the visit was started, for the record.
+    screening_id: Mapped[int | None] = mapped_column(ForeignKey("screenings.id"))
+    # One per "new visit" form: a second press of save finds the first visit instead.
+    creation_token: Mapped[str] = mapped_column(String(64), unique=True)
+
+    visit_on: Mapped[date]
+    start_time: Mapped[time]
+    length_minutes: Mapped[int]
+    knees: Mapped[AffectedKnee] = mapped_column(enum_type(AffectedKnee))
+    pain_before_left: Mapped[int | None]
+    pain_after_left: Mapped[int | None]
+    pain_before_right: Mapped[int | None]
+    pain_after_right: Mapped[int | None]
+
+    subjective: Mapped[str] = mapped_column(Text, default="")
+    swelling: Mapped[Swelling | None] = mapped_column(enum_type(Swelling), default=None)
+    flexion_left_degrees: Mapped[int | None]
+    flexion_right_degrees: Mapped[int | None]
+    palpation: Mapped[str] = mapped_column(Text, default="")
+    assessment: Mapped[str] = mapped_column(Text, default="")
+    plan: Mapped[str] = mapped_column(Text, default="")
+    next_visit_on: Mapped[date | None]
+    adverse_response: Mapped[AdverseResponse] = mapped_column(
+        enum_type(AdverseResponse), default=AdverseResponse.NONE
+    )
+    adverse_note: Mapped[str] = mapped_column(Text, default="")
+    # Derived from the pain scores and the adverse response when saved; kept for the list.
+    adverse_flag: Mapped[bool] = mapped_column(default=False)
+
+    status: Mapped[VisitStatus] = mapped_column(enum_type(VisitStatus), default=VisitStatus.DRAFT)
+    signed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    discarded_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    version: Mapped[int] = mapped_column(default=1)
+
+    therapist: Mapped[User] = relationship(lazy="joined", innerjoin=True)
+    entries: Mapped[list[TechniqueEntry]] = relationship(
+        order_by="TechniqueEntry.position",
+        cascade="all, delete-orphan",
+        back_populates="visit",
+        lazy="selectin",
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def is_signed(self) -> bool:
+        return self.status is VisitStatus.SIGNED
+
+    @property
+    def pain_pairs(self) -> list[tuple[str, int | None, int | None]]:
+        """Return (knee, before, after) for each treated knee."""
+        pairs = []
+        if self.knees in (AffectedKnee.LEFT, AffectedKnee.BOTH):
+            pairs.append(("left", self.pain_before_left, self.pain_after_left))
+        if self.knees in (AffectedKnee.RIGHT, AffectedKnee.BOTH):
+            pairs.append(("right", self.pain_before_right, self.pain_after_right))
+        return pairs
+
+
+class TechniqueEntry(Base):
+    """One technique applied: what, where, which side, how firmly and for how long."""
+
+    __tablename__ = "technique_entries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    clinic_id: Mapped[int] = mapped_column(ForeignKey("clinics.id"))
+    visit_id: Mapped[int] = mapped_column(ForeignKey("visits.id"), index=True)
+    position: Mapped[int]
+    technique: Mapped[Technique] = mapped_column(enum_type(Technique))
+    target: Mapped[Target] = mapped_column(enum_type(Target))
+    side: Mapped[Side] = mapped_column(enum_type(Side))
+    pressure: Mapped[Pressure] = mapped_column(IntEnumType(Pressure))
+    minutes: Mapped[Decimal] = mapped_column(Numeric(4, 1))
+    repetitions: Mapped[int | None]
+    hold_seconds: Mapped[int | None]
+    note: Mapped[str] = mapped_column(Text, default="")
+    # The therapist's written reason for working on an area the screening says to avoid.
+    override_reason: Mapped[str] = mapped_column(Text, default="")
+
+    visit: Mapped[Visit] = relationship(back_populates="entries")
+
+
+class Addendum(Base):
+    """A correction or addition to a signed note; the note itself never changes."""
+
+    __tablename__ = "visit_addenda"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    clinic_id: Mapped[int] = mapped_column(ForeignKey("clinics.id"))
+    visit_id: Mapped[int] = mapped_column(ForeignKey("visits.id"), index=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    reason: Mapped[str] = mapped_column(String(300))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    author: Mapped[User] = relationship(lazy="joined", innerjoin=True)
+
+
+class VisitFollowUp(Base):
+    """What was done about a visit flagged for an adverse response or a rise in pain."""
+
+    __tablename__ = "visit_follow_ups"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    clinic_id: Mapped[int] = mapped_column(ForeignKey("clinics.id"))
+    visit_id: Mapped[int] = mapped_column(ForeignKey("visits.id"), index=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    author: Mapped[User] = relationship(lazy="joined", innerjoin=True)
+
+
+class SignedVisitError(RuntimeError):
+    """Raised when code tries to change a signed visit or its entries."""
+
+
+def _refuse_if_signed(mapper: Any, connection: Any, target: Any) -> None:
+    visit = target if isinstance(target, Visit) else target.visit
+    # The status as loaded, not as changed: the signing write itself turns a draft into a
+    # signed visit, and that one write is allowed.
+    history = inspect(visit).attrs.status.history
+    loaded = history.deleted[0] if history.deleted else visit.status
+    if loaded == VisitStatus.SIGNED:
+        raise SignedVisitError("A signed visit is locked; add an addendum instead")
+
+
+def _refuse_always(mapper: Any, connection: Any, target: Any) -> None:
+    raise SignedVisitError(f"{type(target).__name__} records are never changed or deleted")
+
+
+for _locked in (Visit, TechniqueEntry):
+    event.listen(_locked, "before_update", _refuse_if_signed)
+    event.listen(_locked, "before_delete", _refuse_if_signed)
+for _written_once in (Addendum, VisitFollowUp):
+    event.listen(_written_once, "before_update", _refuse_always)
+    event.listen(_written_once, "before_delete", _refuse_always)
