@@ -16,6 +16,8 @@ class DefaultConfig:
     # Minutes without a request after which a sign-in ends (checked on the server).
     IDLE_TIMEOUT_MINUTES = 30
 
+    # How long the browser keeps the (signed, HttpOnly) cookie; sign-ins end sooner when idle.
+    SESSION_COOKIE_LIFETIME_HOURS = 12
     SESSION_COOKIE_NAME = "clinic_session"
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

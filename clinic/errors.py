@@ -49,7 +49,9 @@ def register_error_handlers(app: Flask) -> None:
             from clinic.auth.views import render_login_throttled
 
             return render_login_throttled()
-        return render_error(error.code)
+        # A view that aborts with its own description has something specific to say.
+        custom = error.description if error.description != type(error).description else None
+        return render_error(error.code, custom)
 
     @app.errorhandler(500)
     def internal_error(error: Exception) -> tuple[str, int]:

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from flask_wtf import FlaskForm
-from wtforms import Field, PasswordField
+from wtforms import Field, FieldList, FormField, PasswordField
 from wtforms.fields.choices import SelectChoice
 
 from clinic.domain.errors import RuleViolation
@@ -29,9 +29,11 @@ class ClinicForm(FlaskForm):  # type: ignore[misc]
 
     class Meta:
         def bind_field(self, form: Any, unbound_field: Any, options: dict[str, Any]) -> Field:
+            # Passwords are taken exactly as typed; lists and sub-forms clean their own fields.
+            if issubclass(unbound_field.field_class, (PasswordField, FieldList, FormField)):
+                return unbound_field.bind(form=form, **options)
             filters = list(unbound_field.kwargs.get("filters", []))
-            # Passwords are taken exactly as typed.
-            if unbound_field.field_class is not PasswordField and clean_text not in filters:
+            if clean_text not in filters:
                 filters.insert(0, clean_text)
             return unbound_field.bind(form=form, filters=filters, **options)
 

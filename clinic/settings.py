@@ -41,8 +41,11 @@ def register_config(app: Flask, test_config: Mapping[str, Any] | None) -> None:
     )
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _read_or_create_secret_key()
+    # The cookie outlives the idle timeout on purpose: the server ends idle sign-ins itself
+    # (LoginSession.last_seen_at), and a cookie still present lets a form posted after the
+    # timeout pass its CSRF check, so its text can be kept for after the next sign-in.
     app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(
-        minutes=int(app.config["IDLE_TIMEOUT_MINUTES"])
+        hours=int(app.config["SESSION_COOKIE_LIFETIME_HOURS"])
     )
     proxies = int(app.config.get("TRUSTED_PROXIES", 0))
     if proxies:

@@ -38,9 +38,12 @@ def register_blueprints(app: Flask) -> None:
     from clinic.clients import views as _clients_views  # noqa: F401
     from clinic.screening import bp as screening_bp
     from clinic.screening import views as _screening_views  # noqa: F401
+    from clinic.visits import bp as visits_bp
+    from clinic.visits import views as _visits_views  # noqa: F401
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(clients_bp)
     app.register_blueprint(screening_bp)
+    app.register_blueprint(visits_bp)
     app.register_blueprint(admin_bp)
     app.add_url_rule("/", "home", home)

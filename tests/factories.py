@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, time
+from decimal import Decimal
 from typing import Any
 
 from flask import Flask
@@ -12,14 +13,17 @@ from flask_login import login_user
 
 from clinic.auth import operations as auth_ops
 from clinic.clients import operations as client_ops
-from clinic.domain.catalogue import Laterality, Region
+from clinic.database import utcnow
+from clinic.domain.catalogue import Laterality, Pressure, Region, Side, Target, Technique
 from clinic.domain.intake import AffectedKnee, KneeDiagnosis, KneePainCause
 from clinic.domain.screening import Answer, blank_answers
+from clinic.domain.visits import VisitStatus
 from clinic.extensions import db
-from clinic.models import Client, Clinic, Role, User
+from clinic.models import Client, Clinic, Role, Screening, TechniqueEntry, User, Visit
 from clinic.screening import operations as screening_ops
 
 PASSWORD = "correct horse battery staple"
+__all__ = ["PASSWORD", "Screening"]
 
 
 def make_clinic(app: Flask, **overrides: Any) -> int:
@@ -177,6 +181,54 @@ def make_screening(
         return screening.id
 
 
+def make_visit(
+    app: Flask,
+    client_id: int,
+    therapist_id: int,
+    *,
+    signed: bool = False,
+    entries: list[dict[str, Any]] | None = None,
+    **overrides: Any,
+) -> int:
+    """Store a visit as it would be after saving (no gate, no checks); return its id."""
+    values: dict[str, Any] = {
+        "visit_on": date.today(),
+        "start_time": time(9, 0),
+        "length_minutes": 60,
+        "knees": AffectedKnee.LEFT,
+        "pain_before_left": 6,
+        "pain_after_left": 3,
+        "subjective": "Stairs still hard.",
+        "assessment": "Less guarding after kneading.",
+        "plan": "Home stretches daily.",
+    }
+    values.update(overrides)
+    rows = entries if entries is not None else [
+        {"technique": Technique.PETRISSAGE, "target": Target.QUADRICEPS, "side": Side.LEFT,
+         "pressure": Pressure.MEDIUM, "minutes": Decimal("10")},
+    ]  # fmt: skip
+    with app.app_context():
+        client = db.session.get_one(Client, client_id)
+        visit = Visit(
+            clinic_id=client.clinic_id,
+            client_id=client_id,
+            therapist_id=therapist_id,
+            creation_token=f"factory-{_next()}",
+            **values,
+        )
+        visit.entries = [
+            TechniqueEntry(clinic_id=client.clinic_id, position=i, **row)
+            for i, row in enumerate(rows)
+        ]
+        db.session.add(visit)
+        db.session.flush()
+        if signed:
+            visit.status = VisitStatus.SIGNED
+            visit.signed_at = utcnow()
+        db.session.commit()
+        return visit.id
+
+
 @dataclass(frozen=True)
 class ClinicIds:
     """The ids of one clinic's rows in a two-clinic world."""
@@ -188,6 +240,7 @@ class ClinicIds:
     owner_email: str
     therapist_email: str
     screening_id: int
+    visit_id: int
 
 
 @dataclass(frozen=True)
@@ -224,8 +277,16 @@ def _make_side(app: Flask, name: str, tag: str) -> ClinicIds:
         skin_break={"side": "right", "region": "shin"},
         anticoagulants=True,
     )
+    visit_id = make_visit(app, client_id, therapist_id, subjective=f"Secret{tag} visit note")
     return ClinicIds(
-        clinic_id, owner_id, therapist_id, client_id, owner_email, therapist_email, screening_id
+        clinic_id,
+        owner_id,
+        therapist_id,
+        client_id,
+        owner_email,
+        therapist_email,
+        screening_id,
+        visit_id,
     )
 
 

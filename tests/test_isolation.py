@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 
 from clinic.extensions import db
 from clinic.models import (
+    Addendum,
     Clearance,
     Client,
     Clinic,
@@ -23,6 +24,8 @@ from clinic.models import (
     Screening,
     ScreeningConfirmation,
     User,
+    Visit,
+    VisitFollowUp,
 )
 from tests import factories
 
@@ -31,15 +34,24 @@ OTHER_CLINIC_IDS: dict[str, Callable[[factories.World], int]] = {
     "client_id": lambda world: world.b.client_id,
     "user_id": lambda world: world.b.therapist_id,
     "screening_id": lambda world: world.b.screening_id,
+    "visit_id": lambda world: world.b.visit_id,
 }
 OWN_CLINIC_IDS: dict[str, Callable[[factories.World], int]] = {
     "client_id": lambda world: world.a.client_id,
     "user_id": lambda world: world.a.therapist_id,
     "screening_id": lambda world: world.a.screening_id,
+    "visit_id": lambda world: world.a.visit_id,
 }
 PUBLIC_ENDPOINTS = {"static", "auth.login", "auth.setup"}
 # Words that only clinic B's rows contain; none may appear in anything clinic A is shown.
-CLINIC_B_MARKERS = ("SecretBeta", "ClientBeta", "client-Beta@", "Clinic Beta", "therapist-Beta")
+CLINIC_B_MARKERS = (
+    "SecretBeta",
+    "ClientBeta",
+    "client-Beta@",
+    "Clinic Beta",
+    "therapist-Beta",
+    "Therapist Beta",
+)
 
 
 def snapshot_clinic_b(app: Flask, world: factories.World) -> dict[str, object]:
@@ -55,7 +67,13 @@ def snapshot_clinic_b(app: Flask, world: factories.World) -> dict[str, object]:
             model.__name__: db.session.scalar(
                 select(func.count()).select_from(model).where(model.clinic_id == clinic.id)
             )
-            for model in (Clearance, FindingOverride, ScreeningConfirmation)
+            for model in (
+                Clearance,
+                FindingOverride,
+                ScreeningConfirmation,
+                Addendum,
+                VisitFollowUp,
+            )
         }
         sessions = db.session.scalars(
             select(LoginSession).join(User).where(User.clinic_id == clinic.id)
@@ -67,6 +85,10 @@ def snapshot_clinic_b(app: Flask, world: factories.World) -> dict[str, object]:
             "sessions": [(s.id, s.ended_at) for s in sessions],
             "screenings": [(s.id, s.taken_on) for s in screenings],
             "records": counts,
+            "visits": [
+                (v.id, v.version, v.status, v.discarded_at)
+                for v in db.session.scalars(select(Visit).where(Visit.clinic_id == clinic.id))
+            ],
         }
 
 

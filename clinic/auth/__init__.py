@@ -80,6 +80,7 @@ def _load_user(user_id: str) -> Any:
         end_login_session(login_session, "idle")
         db.session.commit()
         g.signed_out_idle = True
+        g.idle_user = login_session.user
         return None
     # The guard loads the user before any view runs, so this commit holds only the touch.
     if touch_login_session(login_session):
@@ -89,13 +90,32 @@ def _load_user(user_id: str) -> Any:
 
 
 def _unauthorized() -> Response:
+    next_url = request.full_path if request.method == "GET" else None
     if g.get("signed_out_idle"):
         minutes = current_app.config["IDLE_TIMEOUT_MINUTES"]
-        flash(f"You were signed out after {minutes} minutes without activity.", "info")
+        message = f"You were signed out after {minutes} minutes without activity."
+        stashed = _stash_posted_form()
+        if stashed is not None:
+            message += " What you typed is kept: sign in to carry on where you were."
+            next_url = f"{request.path}?restore={stashed}"
+        flash(message, "info")
     elif request.endpoint not in (None, "home"):
         flash("Please sign in to continue.", "info")
-    next_url = request.full_path if request.method == "GET" else None
     return redirect(url_for("auth.login", next=next_url))
+
+
+def _stash_posted_form() -> str | None:
+    # Only a form posted to a page that can show it again is worth keeping, and only for
+    # the person whose sign-in just ran out.
+    if request.method != "POST" or not request.form or g.get("idle_user") is None:
+        return None
+    if request.endpoint in (None, "auth.logout", "auth.login", "auth.setup"):
+        return None
+    from clinic.auth.stash import stash_form
+
+    token = stash_form(g.idle_user, request.path, request.form)
+    db.session.commit()
+    return token
 
 
 def _guard() -> Response | None:

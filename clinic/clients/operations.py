@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -11,13 +12,13 @@ from typing import Any
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 
-from clinic.access import get_scoped_or_404, scoped
+from clinic.access import current_clinic_id, get_scoped_or_404, scoped
 from clinic.database import utcnow
 from clinic.domain.intake import AffectedKnee, KneeDiagnosis, KneePainCause, phone_digits
 from clinic.domain.screening import Tier
 from clinic.domain.screening_status import DEFAULT_VALID_DAYS
 from clinic.extensions import db
-from clinic.models import Client, User
+from clinic.models import Client, User, Visit
 
 
 @dataclass(frozen=True)
@@ -223,6 +224,22 @@ def search_clients(
         error_out=False,
         count=True,
     )
+
+
+def last_visit_dates(client_ids: Sequence[int]) -> dict[int, date]:
+    """Return the date of each client's latest visit, for one page of the list."""
+    if not client_ids:
+        return {}
+    rows = db.session.execute(
+        select(Visit.client_id, func.max(Visit.visit_on))
+        .where(
+            Visit.clinic_id == current_clinic_id(),
+            Visit.client_id.in_(client_ids),
+            Visit.discarded_at.is_(None),
+        )
+        .group_by(Visit.client_id)
+    ).all()
+    return {int(client_id): visit_on for client_id, visit_on in rows}
 
 
 def count_archived_clients() -> int:

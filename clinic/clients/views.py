@@ -10,6 +10,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.wrappers import Response
 
 from clinic.access import current_clinic_id
+from clinic.auth.stash import restore_posted_form
 from clinic.clients import bp
 from clinic.clients import operations as ops
 from clinic.clients.forms import IntakeForm, SearchForm
@@ -18,6 +19,7 @@ from clinic.extensions import db
 from clinic.models import Client
 from clinic.screening.forms import ConfirmNoChangesForm
 from clinic.screening.operations import refresh_due_clients
+from clinic.visits.operations import check_visit_can_start, list_client_visits, list_open_flags
 
 
 @bp.get("/")
@@ -50,6 +52,7 @@ def index() -> str:
         screening=screening,
         screening_filters=list(ops.ScreeningFilter),
         pagination=pagination,
+        last_visits=ops.last_visit_dates([client.id for client in pagination.items]),
         today=today,
         oldest_current=today - timedelta(days=valid_days),
         archived_count=ops.count_archived_clients() if not include_archived else 0,
@@ -66,8 +69,9 @@ def _screening_filter(value: str) -> ops.ScreeningFilter | None:
 @bp.route("/new", methods=["GET", "POST"])
 def new() -> str | Response:
     """Take a new client's intake."""
-    form = IntakeForm()
-    if request.method == "GET":
+    restored = restore_posted_form() if request.method == "GET" else None
+    form = IntakeForm(formdata=restored) if restored is not None else IntakeForm()
+    if request.method == "GET" and restored is None:
         form.consent_date.data = date.today()
     if form.validate_on_submit():
         client = ops.create_client(current_clinic_id(), current_user, form.to_intake())
@@ -81,15 +85,29 @@ def new() -> str | Response:
 def detail(client_id: int) -> str:
     """Show a client's record."""
     client = ops.get_client_or_404(client_id)
-    return render_client_page("clients/detail.html", client, confirm_form=ConfirmNoChangesForm())
+    blockers, current = check_visit_can_start(client, current_user.clinic, date.today())
+    return render_client_page(
+        "clients/detail.html",
+        client,
+        current=current,
+        confirm_form=ConfirmNoChangesForm(),
+        visits=list_client_visits(client),
+        open_flags=list_open_flags(client),
+        visit_blockers=blockers,
+    )
 
 
 @bp.route("/<int:client_id>/edit", methods=["GET", "POST"])
 def edit(client_id: int) -> str | Response | tuple[str, int]:
     """Change a client's intake, without overwriting someone else's change."""
     client = ops.get_client_or_404(client_id)
-    form = IntakeForm(obj=client)
-    if request.method == "GET":
+    restored = restore_posted_form() if request.method == "GET" else None
+    form = (
+        IntakeForm(formdata=restored, obj=client)
+        if restored is not None
+        else IntakeForm(obj=client)
+    )
+    if request.method == "GET" and restored is None:
         form.version.data = str(client.version)
     if form.validate_on_submit():
         try:

@@ -9,6 +9,7 @@ from clinic.models.screening import (
     Screening,
     ScreeningConfirmation,
 )
+from clinic.models.stash import FormStash
 from clinic.models.user import LoginSession, Role, User
 from clinic.models.visit import Addendum, SignedVisitError, TechniqueEntry, Visit, VisitFollowUp
 
@@ -18,6 +19,7 @@ __all__ = [
     "Client",
     "Clinic",
     "FindingOverride",
+    "FormStash",
     "ImmutableRecordError",
     "LoginSession",
     "Role",

@@ -6,7 +6,7 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Numeric, String, Text, event, inspect
+from sqlalchemy import ForeignKey, Index, Numeric, String, Text, event, inspect, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from clinic.database import IntEnumType, UTCDateTime, enum_type, utcnow
@@ -14,6 +14,7 @@ from clinic.domain.catalogue import Pressure, Side, Target, Technique
 from clinic.domain.intake import AffectedKnee
 from clinic.domain.visits import AdverseResponse, Swelling, VisitStatus
 from clinic.extensions import Base
+from clinic.models.client import Client
 from clinic.models.mixins import TimestampMixin
 from clinic.models.user import User
 
@@ -66,6 +67,7 @@ class Visit(TimestampMixin, Base):
     version: Mapped[int] = mapped_column(default=1)
 
     therapist: Mapped[User] = relationship(lazy="joined", innerjoin=True)
+    client: Mapped[Client] = relationship(lazy="joined", innerjoin=True)
     entries: Mapped[list[TechniqueEntry]] = relationship(
         order_by="TechniqueEntry.position",
         cascade="all, delete-orphan",
@@ -149,11 +151,14 @@ class SignedVisitError(RuntimeError):
 
 
 def _refuse_if_signed(mapper: Any, connection: Any, target: Any) -> None:
-    visit = target if isinstance(target, Visit) else target.visit
-    # The status as loaded, not as changed: the signing write itself turns a draft into a
-    # signed visit, and that one write is allowed.
-    history = inspect(visit).attrs.status.history
-    loaded = history.deleted[0] if history.deleted else visit.status
+    if isinstance(target, Visit):
+        # The status as loaded, not as changed: the signing write itself turns a draft into
+        # a signed visit, and that one write is allowed.
+        history = inspect(target).attrs.status.history
+        loaded = history.deleted[0] if history.deleted else target.status
+    else:
+        # An entry being replaced may already be detached from its visit: ask the database.
+        loaded = connection.scalar(select(Visit.status).where(Visit.id == target.visit_id))
     if loaded == VisitStatus.SIGNED:
         raise SignedVisitError("A signed visit is locked; add an addendum instead")
 

@@ -10,6 +10,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
+from clinic.auth.stash import restore_posted_form
 from clinic.clients.operations import get_client_or_404
 from clinic.clients.pages import render_client_page
 from clinic.domain.errors import RuleViolation
@@ -48,8 +49,9 @@ def _sections() -> list[tuple[Section, list[Question]]]:
 def new(client_id: int) -> str | Response:
     """Take a new screening; a correction is a new screening too."""
     client = get_client_or_404(client_id)
-    form = ScreeningForm()
-    if request.method == "GET":
+    restored = restore_posted_form() if request.method == "GET" else None
+    form = ScreeningForm(formdata=restored) if restored is not None else ScreeningForm()
+    if request.method == "GET" and restored is None:
         form.taken_on.data = date.today()
     if form.validate_on_submit():
         try:

@@ -1,0 +1,41 @@
+// Add and remove technique rows without a round trip. Without JavaScript the same buttons
+// submit the form, and the server adds or removes the row without saving anything.
+(function () {
+  "use strict";
+  var form = document.querySelector("[data-visit-form]");
+  if (!form) { return; }
+  var rows = form.querySelector("[data-entry-rows]");
+  var template = form.querySelector("[data-entry-template]");
+
+  function nextIndex() {
+    var highest = -1;
+    rows.querySelectorAll("[name^='entries-']").forEach(function (input) {
+      var index = parseInt(input.name.split("-")[1], 10);
+      if (!isNaN(index) && index > highest) { highest = index; }
+    });
+    return highest + 1;
+  }
+
+  form.addEventListener("click", function (event) {
+    var button = event.target.closest("button");
+    if (!button) { return; }
+    if (button.hasAttribute("data-add-row")) {
+      event.preventDefault();
+      var index = String(nextIndex());
+      var html = template.innerHTML.split("__index__").join(index);
+      rows.insertAdjacentHTML("beforeend", html);
+      var added = rows.lastElementChild;
+      var title = added.querySelector(".entry__title");
+      if (title) { title.textContent = "Technique " + rows.children.length; }
+      var first = added.querySelector("select, input");
+      if (first) { first.focus(); }
+    } else if (button.hasAttribute("data-remove-row")) {
+      event.preventDefault();
+      var row = button.closest("[data-entry-row]");
+      if (row) { row.remove(); }
+      rows.querySelectorAll(".entry__title").forEach(function (title, position) {
+        title.textContent = "Technique " + (position + 1);
+      });
+    }
+  });
+})();

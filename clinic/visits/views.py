@@ -1,0 +1,417 @@
+"""Visit pages: start (behind the screening gate), edit a draft, sign, addenda, follow-ups."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import date, datetime
+from typing import Any
+
+from flask import abort, flash, redirect, request, url_for
+from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.datastructures import MultiDict
+from werkzeug.wrappers import Response
+
+from clinic.auth.stash import restore_posted_form
+from clinic.clients.operations import get_client_or_404
+from clinic.clients.pages import render_client_page
+from clinic.domain.errors import RuleViolation
+from clinic.extensions import db
+from clinic.forms import apply_violations
+from clinic.models import Client, Visit
+from clinic.pdf import render_pdf
+from clinic.visits import bp
+from clinic.visits import operations as ops
+from clinic.visits.forms import AddendumForm, ConfirmForm, EntryForm, FollowUpForm, VisitForm
+from clinic.visits.printing import build_printed_note
+
+ROW_FIELDS = ("technique", "target", "side", "pressure", "minutes", "repetitions",
+              "hold_seconds", "note", "override_reason")  # fmt: skip
+
+
+def _rows_changed_formdata() -> tuple[MultiDict[str, str] | None, bool]:
+    """Return the posted data with a row added or removed, and whether that was the action.
+
+    Adding and removing rows without JavaScript is a round trip that saves nothing.
+    """
+    if request.method != "POST":
+        return None, False
+    action = request.form.get("action", "save")
+    data = MultiDict(request.form)
+    if action == "add_row":
+        return data, True
+    if action.startswith("remove_row-"):
+        try:
+            removed = int(action.removeprefix("remove_row-"))
+        except ValueError:
+            return data, True
+        kept: MultiDict[str, str] = MultiDict(
+            (key, value) for key, value in data.items(multi=True) if not key.startswith("entries-")
+        )
+        indices = sorted(
+            {
+                int(key.split("-")[1])
+                for key in data
+                if key.startswith("entries-") and key.split("-")[1].isdigit()
+            }
+        )
+        position = 0
+        for index in indices:
+            if index == removed:
+                continue
+            for name in ROW_FIELDS:
+                for value in data.getlist(f"entries-{index}-{name}"):
+                    kept.add(f"entries-{position}-{name}", value)
+            position += 1
+        return kept, True
+    return data, False
+
+
+def _add_row_if_asked(form: VisitForm) -> None:
+    if request.method == "POST" and request.form.get("action") == "add_row":
+        form.entries.append_entry()
+
+
+def _apply_refusal(form: VisitForm, refused: ops.EntriesRefused) -> None:
+    rows = form.filled_rows()
+    for problem in refused.problems:
+        field = rows[problem.index][problem.field]
+        if problem.message not in field.errors:
+            field.errors = [*field.errors, problem.message]
+    if refused.total:
+        form.length_minutes.errors = [*form.length_minutes.errors, refused.total]
+    form.form_errors.append(
+        "Nothing was saved: some entries break the screening or do not fit the visit. "
+        "The reasons are beside them."
+    )
+
+
+def _render_form(
+    client: Client, form: VisitForm, visit: Visit | None, status: int = 200, **extra: Any
+) -> tuple[str, int]:
+    form.pad_rows()
+    extra.setdefault("row_template", EntryForm(prefix="entries-__index__"))
+    _, current = ops.check_visit_can_start(client, current_user.clinic, date.today())
+    return (
+        render_client_page(
+            "visits/form.html", client, form=form, visit=visit, current=current, **extra
+        ),
+        status,
+    )
+
+
+@bp.route("/clients/<int:client_id>/visits/new", methods=["GET", "POST"])
+def new(client_id: int) -> str | Response | tuple[str, int]:
+    """Start a visit: only with a current screening and no uncleared referral."""
+    client = get_client_or_404(client_id)
+    today = date.today()
+    reasons, current = ops.check_visit_can_start(client, current_user.clinic, today)
+    if reasons:
+        status = 409 if request.method == "POST" else 200
+        return render_client_page(
+            "visits/gate.html", client, reasons=reasons, current=current
+        ), status
+    formdata, rows_changed = _rows_changed_formdata()
+    restored = restore_posted_form() if request.method == "GET" else None
+    form = VisitForm(formdata=formdata or restored)
+    _add_row_if_asked(form)
+    if request.method == "GET" and restored is None:
+        _fill_new_form(form, client, today)
+    elif not rows_changed and form.validate_on_submit():
+        token = form.creation_token.data or ""
+        existing = ops.find_visit_by_token(token) if token else None
+        if existing is not None:
+            # A second press of save: the visit exists, show it instead of making another.
+            return redirect(url_for("visits.detail", client_id=client.id, visit_id=existing.id))
+        try:
+            visit = ops.start_visit(
+                client,
+                current_user,
+                form.to_details(),
+                form.to_entries(),
+                creation_token=token or secrets.token_urlsafe(24),
+                today=today,
+            )
+            db.session.commit()
+        except ops.EntriesRefused as refused:
+            db.session.rollback()
+            _apply_refusal(form, refused)
+        except RuleViolation as violation:
+            db.session.rollback()
+            apply_violations(form, violation)
+        except IntegrityError:
+            # Two presses raced past the check above; the first one won.
+            db.session.rollback()
+            existing = ops.find_visit_by_token(token)
+            if existing is None:
+                raise
+            return redirect(url_for("visits.detail", client_id=client.id, visit_id=existing.id))
+        else:
+            flash("The visit was saved as a draft. Sign it when the note is complete.", "success")
+            return redirect(url_for("visits.detail", client_id=client.id, visit_id=visit.id))
+    return _render_form(client, form, None)
+
+
+def _fill_new_form(form: VisitForm, client: Client, today: date) -> None:
+    form.creation_token.data = secrets.token_urlsafe(24)
+    form.visit_on.data = today
+    now = datetime.now()
+    form.start_time.data = now.replace(
+        minute=now.minute - now.minute % 5, second=0, microsecond=0
+    ).time()
+    form.length_minutes.data = 60
+    form.knees.data = client.affected_knee.value
+    if request.args.get("from_last") == "1":
+        last = ops.last_visit(client)
+        if last is not None:
+            while len(form.entries):
+                form.entries.pop_entry()
+            for entry in last.entries:
+                form.entries.append_entry(
+                    {
+                        "technique": entry.technique.value,
+                        "target": entry.target.value,
+                        "side": entry.side.value,
+                        "pressure": str(entry.pressure.value),
+                        "minutes": entry.minutes,
+                        "repetitions": entry.repetitions,
+                        "hold_seconds": entry.hold_seconds,
+                        "note": entry.note,
+                    }
+                )
+            flash(
+                f"The entries of the visit on {last.visit_on:%d %b %Y} were copied. "
+                "Check each one before saving.",
+                "info",
+            )
+
+
+@bp.get("/clients/<int:client_id>/visits/<int:visit_id>")
+def detail(client_id: int, visit_id: int) -> str:
+    """Show a visit note, its addenda and follow-ups."""
+    client = get_client_or_404(client_id)
+    visit = ops.get_visit_or_404(client, visit_id)
+    return render_client_page(
+        "visits/detail.html",
+        client,
+        visit=visit,
+        addenda=ops.list_addenda(visit),
+        follow_ups=ops.list_follow_ups(visit),
+        confirm_form=ConfirmForm(version=visit.version),
+        addendum_form=AddendumForm(formdata=None),
+        follow_up_form=FollowUpForm(formdata=None),
+    )
+
+
+def _refuse_if_signed(visit: Visit) -> None:
+    if visit.is_signed:
+        abort(409, description="This note is signed and locked. Add an addendum instead.")
+
+
+def _form_from_visit(visit: Visit) -> VisitForm:
+    form = VisitForm(formdata=None, obj=visit)
+    form.swelling.data = visit.swelling.value if visit.swelling else ""
+    form.knees.data = visit.knees.value
+    form.adverse_response.data = visit.adverse_response.value
+    form.version.data = str(visit.version)
+    while len(form.entries):
+        form.entries.pop_entry()
+    for entry in visit.entries:
+        form.entries.append_entry(
+            {
+                "technique": entry.technique.value,
+                "target": entry.target.value,
+                "side": entry.side.value,
+                "pressure": str(entry.pressure.value),
+                "minutes": entry.minutes,
+                "repetitions": entry.repetitions,
+                "hold_seconds": entry.hold_seconds,
+                "note": entry.note,
+                "override_reason": entry.override_reason,
+            }
+        )
+    return form
+
+
+@bp.route("/clients/<int:client_id>/visits/<int:visit_id>/edit", methods=["GET", "POST"])
+def edit(client_id: int, visit_id: int) -> str | Response | tuple[str, int]:
+    """Edit a draft; a signed note answers 409."""
+    client = get_client_or_404(client_id)
+    visit = ops.get_visit_or_404(client, visit_id)
+    _refuse_if_signed(visit)
+    if request.method == "GET":
+        restored = restore_posted_form()
+        form = VisitForm(formdata=restored) if restored is not None else _form_from_visit(visit)
+        return _render_form(client, form, visit)
+    formdata, rows_changed = _rows_changed_formdata()
+    form = VisitForm(formdata=formdata)
+    _add_row_if_asked(form)
+    if rows_changed or not form.validate_on_submit():
+        return _render_form(client, form, visit)
+    try:
+        ops.update_visit(
+            visit,
+            current_user,
+            form.to_details(),
+            form.to_entries(),
+            expected_version=form.expected_version(),
+            today=date.today(),
+        )
+        db.session.commit()
+    except ops.EntriesRefused as refused:
+        db.session.rollback()
+        _apply_refusal(form, refused)
+    except (ops.DraftConflict, StaleDataError):
+        db.session.rollback()
+        fresh = ops.get_visit_or_404(client, visit_id)
+        _refuse_if_signed(fresh)
+        form.version.data = str(fresh.version)
+        form.form_errors.append(
+            "Someone else saved this draft while you were editing, so nothing of yours was "
+            "saved. Their version is below the form; yours is still in it. Save again to "
+            "replace theirs with yours."
+        )
+        return _render_form(client, form, fresh, 409, theirs=fresh)
+    except RuleViolation as violation:
+        db.session.rollback()
+        apply_violations(form, violation)
+    else:
+        flash("The draft was saved.", "success")
+        return redirect(url_for("visits.detail", client_id=client.id, visit_id=visit.id))
+    return _render_form(client, form, visit)
+
+
+@bp.post("/clients/<int:client_id>/visits/<int:visit_id>/sign")
+def sign(client_id: int, visit_id: int) -> Response:
+    """Sign the note: it is locked from now on."""
+    client = get_client_or_404(client_id)
+    visit = ops.get_visit_or_404(client, visit_id)
+    _refuse_if_signed(visit)
+    form = ConfirmForm()
+    form.validate_on_submit()
+    try:
+        ops.sign_visit(visit, current_user, expected_version=_int_or_none(form.version.data))
+        db.session.commit()
+    except ops.DraftConflict:
+        db.session.rollback()
+        flash("The draft changed since you opened it. Read it again, then sign.", "error")
+    except RuleViolation as violation:
+        db.session.rollback()
+        flash(violation.message, "error")
+    else:
+        flash("The note is signed and locked. Corrections go in an addendum.", "success")
+    return redirect(url_for("visits.detail", client_id=client.id, visit_id=visit.id))
+
+
+def _int_or_none(value: object) -> int | None:
+    try:
+        return int(str(value))
+    except ValueError:
+        return None
+
+
+@bp.post("/clients/<int:client_id>/visits/<int:visit_id>/discard")
+def discard(client_id: int, visit_id: int) -> Response:
+    """Discard a draft (its author only); signed notes cannot be discarded."""
+    client = get_client_or_404(client_id)
+    visit = ops.get_visit_or_404(client, visit_id)
+    _refuse_if_signed(visit)
+    try:
+        ops.discard_draft(visit, current_user)
+        db.session.commit()
+    except RuleViolation as violation:
+        db.session.rollback()
+        flash(violation.message, "error")
+        return redirect(url_for("visits.detail", client_id=client.id, visit_id=visit.id))
+    flash("The draft was discarded.", "success")
+    return redirect(url_for("clients.detail", client_id=client.id))
+
+
+@bp.post("/clients/<int:client_id>/visits/<int:visit_id>/addenda")
+def add_addendum(client_id: int, visit_id: int) -> str | Response:
+    """Add an addendum (with its reason) under a signed note."""
+    client = get_client_or_404(client_id)
+    visit = ops.get_visit_or_404(client, visit_id)
+    if not visit.is_signed:
+        abort(409, description="A draft can still be edited; addenda are for signed notes.")
+    form = AddendumForm()
+    if form.validate_on_submit():
+        try:
+            ops.add_addendum(visit, current_user, reason=form.reason.data, text=form.text.data)
+            db.session.commit()
+        except RuleViolation as violation:
+            db.session.rollback()
+            apply_violations(form, violation)
+        else:
+            flash("The addendum was added under the note.", "success")
+            return redirect(url_for("visits.detail", client_id=client.id, visit_id=visit.id))
+    return render_client_page(
+        "visits/detail.html",
+        client,
+        visit=visit,
+        addenda=ops.list_addenda(visit),
+        follow_ups=ops.list_follow_ups(visit),
+        confirm_form=ConfirmForm(version=visit.version),
+        addendum_form=form,
+        follow_up_form=FollowUpForm(formdata=None),
+    )
+
+
+@bp.post("/clients/<int:client_id>/visits/<int:visit_id>/follow-up")
+def follow_up(client_id: int, visit_id: int) -> str | Response:
+    """Record the follow-up of a flagged visit."""
+    client = get_client_or_404(client_id)
+    visit = ops.get_visit_or_404(client, visit_id)
+    form = FollowUpForm()
+    if form.validate_on_submit():
+        try:
+            ops.record_follow_up(visit, current_user, text=form.text.data)
+            db.session.commit()
+        except RuleViolation as violation:
+            db.session.rollback()
+            apply_violations(form, violation)
+        else:
+            flash("The follow-up was recorded.", "success")
+            return redirect(url_for("visits.detail", client_id=client.id, visit_id=visit.id))
+    return render_client_page(
+        "visits/detail.html",
+        client,
+        visit=visit,
+        addenda=ops.list_addenda(visit),
+        follow_ups=ops.list_follow_ups(visit),
+        confirm_form=ConfirmForm(version=visit.version),
+        addendum_form=AddendumForm(formdata=None),
+        follow_up_form=form,
+    )
+
+
+@bp.get("/clients/<int:client_id>/visits/<int:visit_id>/note.pdf")
+def note_pdf(client_id: int, visit_id: int) -> Response:
+    """Print a signed note, with its addenda, as a PDF."""
+    client = get_client_or_404(client_id)
+    visit = ops.get_visit_or_404(client, visit_id)
+    if not visit.is_signed:
+        abort(409, description="Sign the note before printing it.")
+    note = build_printed_note(visit, client, current_user.clinic, ops.list_addenda(visit))
+    pdf = render_pdf(
+        "pdf/visit_note.html",
+        title=f"Visit note: {client.full_name}, {visit.visit_on.isoformat()}",
+        author=visit.therapist.full_name,
+        page_size="A4",
+        note=note,
+    )
+    filename = f"visit-{visit.visit_on.isoformat()}-{client.id}.pdf"
+    return Response(
+        pdf,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{filename}"'},
+    )
+
+
+@bp.get("/visits/unsigned")
+def unsigned() -> str:
+    """List the unsigned notes: your own, or the whole clinic's for the owner."""
+    from flask import render_template
+
+    return render_template("visits/unsigned.html", visits=ops.list_unsigned(current_user))
