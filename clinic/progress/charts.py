@@ -1,0 +1,180 @@
+"""Line charts drawn as SVG on the server: readable on screen, on paper and inside a PDF.
+
+Only presentation attributes are used (no <style>, no script), so a chart needs nothing but
+itself: the page's Content Security Policy, WeasyPrint and a printer all see the same thing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from markupsafe import Markup, escape
+
+# Colours that stay apart for the common colour-vision differences, plus marker shapes and
+# dashes so the series differ without colour too (and in black-and-white print).
+BLUE = "#1f5fb4"
+ORANGE = "#b3541e"
+GREY = "#4a5766"
+GREEN = "#1e6b3a"
+
+
+@dataclass(frozen=True)
+class Point:
+    """One score on one day."""
+
+    on: date
+    value: int | Decimal
+
+
+@dataclass(frozen=True)
+class Series:
+    """A named run of scores drawn with one colour, marker and line style."""
+
+    name: str
+    points: Sequence[Point]
+    colour: str = BLUE
+    marker: str = "circle"  # circle, square or diamond
+    dashed: bool = False
+    joined: bool = True
+
+
+@dataclass(frozen=True)
+class Axis:
+    """The value axis: its range, gridline step and what it measures."""
+
+    low: int
+    high: int
+    step: int
+    label: str
+
+
+WIDTH = 680
+HEIGHT = 280
+LEFT, RIGHT, TOP, BOTTOM = 52, 40, 40, 44
+
+
+def _fmt(number: float) -> str:
+    return f"{number:.1f}".rstrip("0").rstrip(".")
+
+
+def _marker(kind: str, x: float, y: float, colour: str, series: str, tooltip: str) -> str:
+    title = f"<title>{escape(tooltip)}</title>"
+    common = f'fill="{colour}" stroke="#fff" stroke-width="1.5" data-series="{escape(series)}"'
+    if kind == "square":
+        return (
+            f'<rect class="point" x="{_fmt(x - 4.5)}" y="{_fmt(y - 4.5)}" width="9" height="9" '
+            f"{common}>{title}</rect>"
+        )
+    if kind == "diamond":
+        corners = ((x, y - 6), (x + 6, y), (x, y + 6), (x - 6, y))
+        points = " ".join(f"{_fmt(cx)},{_fmt(cy)}" for cx, cy in corners)
+        return f'<polygon class="point" points="{points}" {common}>{title}</polygon>'
+    return f'<circle class="point" cx="{_fmt(x)}" cy="{_fmt(y)}" r="5" {common}>{title}</circle>'
+
+
+def render_line_chart(
+    title: str, series: Sequence[Series], axis: Axis, *, description: str = "", key: str = "chart"
+) -> Markup:
+    """Draw dated scores as an SVG line chart with a legend; one marker per score.
+
+    key makes the chart's element ids ("chart-<key>-title") unique on a page of several.
+    """
+    key = "chart-" + re.sub(r"[^a-z0-9-]", "-", key.lower())
+    all_points = [point for one in series for point in one.points]
+    plot_width = WIDTH - LEFT - RIGHT
+    plot_height = HEIGHT - TOP - BOTTOM
+    if all_points:
+        first = min(point.on for point in all_points)
+        last = max(point.on for point in all_points)
+    else:
+        first = last = date.today()
+    if first == last:
+        first, last = first - timedelta(days=1), last + timedelta(days=1)
+    span = (last - first).days
+
+    def x_of(day: date) -> float:
+        return LEFT + plot_width * (day - first).days / span
+
+    def y_of(value: float) -> float:
+        clamped = min(max(value, axis.low), axis.high)
+        return TOP + plot_height * (axis.high - clamped) / (axis.high - axis.low)
+
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" '
+        f'width="100%" role="img" aria-labelledby="{key}-title {key}-desc" '
+        f'font-family="DejaVu Sans, Verdana, sans-serif" font-size="12">',
+        f'<title id="{key}-title">{escape(title)}</title>',
+        f'<desc id="{key}-desc">{escape(description or title)}</desc>',
+        f'<rect x="0" y="0" width="{WIDTH}" height="{HEIGHT}" fill="#fff"/>',
+    ]
+    for value in range(axis.low, axis.high + 1, axis.step):
+        y = y_of(value)
+        parts.append(
+            f'<line x1="{LEFT}" y1="{_fmt(y)}" x2="{WIDTH - RIGHT}" y2="{_fmt(y)}" '
+            f'stroke="#d5dbe1" stroke-width="1"/>'
+        )
+        parts.append(
+            f'<text x="{LEFT - 8}" y="{_fmt(y + 4)}" text-anchor="end" '
+            f'fill="#1d2733">{value}</text>'
+        )
+    parts.append(
+        f'<text x="14" y="{_fmt(TOP + plot_height / 2)}" fill="#1d2733" text-anchor="middle" '
+        f'transform="rotate(-90 14 {_fmt(TOP + plot_height / 2)})">{escape(axis.label)}</text>'
+    )
+    for tick in _date_ticks(first, last):
+        x = x_of(tick)
+        parts.append(
+            f'<text x="{_fmt(x)}" y="{HEIGHT - BOTTOM + 18}" text-anchor="middle" '
+            f'fill="#1d2733">{tick.day} {tick:%b}</text>'
+        )
+    parts.append(
+        f'<line x1="{LEFT}" y1="{TOP + plot_height}" x2="{WIDTH - RIGHT}" '
+        f'y2="{TOP + plot_height}" stroke="#4a5766" stroke-width="1"/>'
+    )
+    legend_x = LEFT
+    for one in series:
+        parts.append(_marker(one.marker, legend_x + 6, 16, one.colour, "legend", one.name))
+        parts.append(f'<text x="{legend_x + 16}" y="20" fill="#1d2733">{escape(one.name)}</text>')
+        legend_x += 24 + 7 * len(one.name)
+    for one in series:
+        ordered = sorted(one.points, key=lambda point: point.on)
+        if one.joined and len(ordered) > 1:
+            path = " ".join(f"{_fmt(x_of(p.on))},{_fmt(y_of(float(p.value)))}" for p in ordered)
+            dash = ' stroke-dasharray="6 4"' if one.dashed else ""
+            parts.append(
+                f'<polyline points="{path}" fill="none" stroke="{one.colour}" '
+                f'stroke-width="2.5"{dash}/>'
+            )
+        for point in ordered:
+            tooltip = f"{one.name}: {_fmt(float(point.value))} on {point.on.isoformat()}"
+            parts.append(
+                _marker(
+                    one.marker,
+                    x_of(point.on),
+                    y_of(float(point.value)),
+                    one.colour,
+                    one.name,
+                    tooltip,
+                )
+            )
+    if not all_points:
+        parts.append(
+            f'<text x="{WIDTH / 2}" y="{TOP + plot_height / 2}" text-anchor="middle" '
+            f'fill="#4a5766">No scores yet</text>'
+        )
+    parts.append("</svg>")
+    # Every piece of text above went through escape(); numbers and colours are our own.
+    return Markup("".join(parts))  # noqa: S704
+
+
+def _date_ticks(first: date, last: date, most: int = 6) -> list[date]:
+    span = (last - first).days
+    if span <= 0:
+        return [first]
+    count = min(most, span + 1)
+    step = span / (count - 1) if count > 1 else span
+    return sorted({first + timedelta(days=round(i * step)) for i in range(count)})

@@ -1,0 +1,387 @@
+"""Recording outcomes, gathering a client's progress, the clinic overview and CSV export."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import and_, func, or_, select
+
+from clinic.access import current_clinic_id, scoped
+from clinic.domain.catalogue import Side
+from clinic.domain.errors import RuleViolation
+from clinic.domain.outcomes import (
+    DatedValue,
+    Measure,
+    PainChange,
+    SeriesSummary,
+    average_within_visit_change,
+    classify_pain_change,
+    score_koos_jr,
+    score_lefs,
+    summarise_series,
+)
+from clinic.domain.screening import Tier
+from clinic.domain.visits import VisitStatus
+from clinic.extensions import db
+from clinic.models import Client, OutcomeAssessment, PainLogEntry, User, Visit
+
+
+def record_pain_log(
+    client: Client, author: User, *, logged_on: date, knee: Side, score: int, note: str, today: date
+) -> PainLogEntry:
+    """Add a score from the client's home pain log."""
+    if logged_on > today:
+        raise RuleViolation("logged_on", "A home log entry cannot be dated in the future.")
+    if logged_on < client.date_of_birth:
+        raise RuleViolation("logged_on", "This date is before the client was born.")
+    entry = PainLogEntry(
+        clinic_id=client.clinic_id,
+        client_id=client.id,
+        logged_on=logged_on,
+        knee=knee,
+        score=score,
+        note=note,
+        recorded_by_id=author.id,
+    )
+    db.session.add(entry)
+    db.session.flush()
+    return entry
+
+
+def record_assessment(
+    client: Client,
+    author: User,
+    *,
+    measure: Measure,
+    taken_on: date,
+    knee: Side | None,
+    answers: Mapping[str, int | None],
+    today: date,
+) -> OutcomeAssessment:
+    """Score and store a completed questionnaire; every item must be answered."""
+    if taken_on > today:
+        raise RuleViolation("taken_on", "A questionnaire cannot be dated in the future.")
+    if measure is Measure.KOOS_JR:
+        if knee is None:
+            raise RuleViolation("knee", "Choose the knee the answers are about.")
+        koos = score_koos_jr(answers)
+        raw, score = koos.raw_sum, koos.interval_score
+    elif measure is Measure.LEFS:
+        raw = score_lefs(answers)
+        score, knee = Decimal(raw), None
+    else:
+        raise RuleViolation(None, "Pain scores are recorded with visits or the home log.")
+    assessment = OutcomeAssessment(
+        clinic_id=client.clinic_id,
+        client_id=client.id,
+        measure=measure,
+        taken_on=taken_on,
+        knee=knee,
+        answers={str(code): int(value) for code, value in answers.items() if value is not None},
+        raw_score=raw,
+        score=score,
+        recorded_by_id=author.id,
+    )
+    db.session.add(assessment)
+    db.session.flush()
+    return assessment
+
+
+@dataclass(frozen=True)
+class VisitPain:
+    """Pain before and after one visit, for one knee."""
+
+    visit_id: int
+    on: date
+    before: int | None
+    after: int | None
+    signed: bool
+
+
+@dataclass(frozen=True)
+class PainRow:
+    """One line of a knee's pain table: a visit or a home-log score."""
+
+    on: date
+    visit: VisitPain | None
+    home: PainLogEntry | None
+
+
+@dataclass(frozen=True)
+class KneeProgress:
+    """Everything about one knee's pain over time."""
+
+    knee: Side
+    visits: Sequence[VisitPain]
+    home_log: Sequence[PainLogEntry]
+    summary: SeriesSummary | None
+    average_within_visit: Decimal | None
+
+    @property
+    def rows(self) -> list[PainRow]:
+        """Return visits and home-log scores together, in date order."""
+        rows = [PainRow(v.on, v, None) for v in self.visits]
+        rows += [PainRow(e.logged_on, None, e) for e in self.home_log]
+        return sorted(rows, key=lambda row: row.on)
+
+
+@dataclass(frozen=True)
+class Progress:
+    """A client's pain per knee and questionnaire scores over time."""
+
+    knees: Sequence[KneeProgress]
+    koos_jr: Sequence[OutcomeAssessment]
+    koos_jr_summaries: Sequence[tuple[Side, SeriesSummary]]
+    lefs: Sequence[OutcomeAssessment]
+    lefs_summary: SeriesSummary | None
+
+
+def load_progress(client: Client) -> Progress:
+    """Gather a client's pain and function scores, with summaries against the baseline."""
+    visits = db.session.execute(
+        select(
+            Visit.id,
+            Visit.visit_on,
+            Visit.status,
+            Visit.pain_before_left,
+            Visit.pain_after_left,
+            Visit.pain_before_right,
+            Visit.pain_after_right,
+        )
+        .where(
+            Visit.clinic_id == current_clinic_id(),
+            Visit.client_id == client.id,
+            Visit.discarded_at.is_(None),
+        )
+        .order_by(Visit.visit_on, Visit.start_time, Visit.id)
+    ).all()
+    logs = db.session.scalars(
+        scoped(PainLogEntry)
+        .where(PainLogEntry.client_id == client.id)
+        .order_by(PainLogEntry.logged_on, PainLogEntry.id)
+    ).all()
+    assessments = db.session.scalars(
+        scoped(OutcomeAssessment)
+        .where(OutcomeAssessment.client_id == client.id)
+        .order_by(OutcomeAssessment.taken_on, OutcomeAssessment.id)
+    ).all()
+
+    knees = []
+    for knee in Side:
+        pains = [
+            VisitPain(
+                row.id,
+                row.visit_on,
+                row.pain_before_left if knee is Side.LEFT else row.pain_before_right,
+                row.pain_after_left if knee is Side.LEFT else row.pain_after_right,
+                row.status == VisitStatus.SIGNED,
+            )
+            for row in visits
+        ]
+        pains = [p for p in pains if p.before is not None or p.after is not None]
+        knee_logs = [entry for entry in logs if entry.knee is knee]
+        if not pains and not knee_logs:
+            continue
+        # Progress is judged on the pain the client arrives with, visit after visit.
+        befores = [DatedValue(p.on, p.before) for p in pains if p.before is not None]
+        pairs = [(p.before, p.after) for p in pains if p.before is not None and p.after is not None]
+        knees.append(
+            KneeProgress(
+                knee=knee,
+                visits=pains,
+                home_log=knee_logs,
+                summary=summarise_series(Measure.NPRS, befores),
+                average_within_visit=average_within_visit_change(pairs),
+            )
+        )
+    koos = [a for a in assessments if a.measure is Measure.KOOS_JR]
+    koos_summaries = []
+    for knee in Side:
+        values = [DatedValue(a.taken_on, a.score) for a in koos if a.knee is knee]
+        summary = summarise_series(Measure.KOOS_JR, values)
+        if summary is not None:
+            koos_summaries.append((knee, summary))
+    lefs = [a for a in assessments if a.measure is Measure.LEFS]
+    lefs_summary = summarise_series(
+        Measure.LEFS, [DatedValue(a.taken_on, int(a.score)) for a in lefs]
+    )
+    return Progress(knees, koos, koos_summaries, lefs, lefs_summary)
+
+
+# Spreadsheet programs run cells that start with these as formulas (CSV injection).
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: object) -> str:
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+
+
+def export_progress_csv(progress: Progress) -> str:
+    """Return the client's pain and questionnaire data as CSV with a header and ISO dates."""
+    rows: list[tuple[date, str, str, str, str, str, str]] = []
+    for knee in progress.knees:
+        for pain in knee.visits:
+            for moment, value in (("before", pain.before), ("after", pain.after)):
+                if value is not None:
+                    source = f"visit {moment}"
+                    rows.append((pain.on, "pain", knee.knee.value, str(value), "", source, ""))
+        for entry in knee.home_log:
+            rows.append(
+                (entry.logged_on, "pain", entry.knee.value, str(entry.score), "", "home log",
+                 _cell(entry.note))
+            )  # fmt: skip
+    for assessment in [*progress.koos_jr, *progress.lefs]:
+        rows.append(
+            (
+                assessment.taken_on,
+                assessment.measure.value,
+                assessment.knee.value if assessment.knee else "",
+                f"{assessment.score.normalize():f}",
+                str(assessment.raw_score),
+                "questionnaire",
+                "",
+            )
+        )
+    rows.sort(key=lambda row: row[0])
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(["date", "measure", "knee", "value", "raw_score", "source", "note"])
+    writer.writerows((day.isoformat(), *rest) for day, *rest in rows)
+    return buffer.getvalue()
+
+
+# --- the clinic overview -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Overview:
+    """The counts on the home page."""
+
+    active_clients: int
+    visits_this_month: int
+    unsigned_notes: int
+    flagged: Mapping[Tier, int]
+    improved: int
+    with_pain_history: int
+
+    @property
+    def improved_share(self) -> int | None:
+        """Whole-number percentage of clients with an important improvement, if any qualify."""
+        if not self.with_pain_history:
+            return None
+        return round(100 * self.improved / self.with_pain_history)
+
+
+def improved_client_ids() -> set[int]:
+    """Return the clinic's active clients whose pain improved in a clinically important way.
+
+    For each knee, the pain before the first visit is compared with the pain before the latest;
+    an improvement of at least 2 points and 30 % on either knee counts (Farrar 2001).
+    """
+    return {client_id for client_id, improved in _first_and_last_pain() if improved}
+
+
+def _first_and_last_pain() -> list[tuple[int, bool]]:
+    """Return (client id, improved?) for each active client with pain at two or more visits."""
+    found: dict[int, bool] = {}
+    for column in (Visit.pain_before_left, Visit.pain_before_right):
+        ordered = (Visit.visit_on, Visit.start_time, Visit.id)
+        numbered = (
+            select(
+                Visit.client_id.label("client_id"),
+                column.label("pain"),
+                func.row_number()
+                .over(partition_by=Visit.client_id, order_by=ordered)
+                .label("first"),
+                func.row_number()
+                .over(partition_by=Visit.client_id, order_by=[o.desc() for o in ordered])
+                .label("last"),
+            )
+            .join(Client, Client.id == Visit.client_id)
+            .where(
+                Visit.clinic_id == current_clinic_id(),
+                Visit.discarded_at.is_(None),
+                Client.archived_at.is_(None),
+                column.is_not(None),
+            )
+            .subquery()
+        )
+        rows = db.session.execute(
+            select(numbered.c.client_id, numbered.c.pain, numbered.c.first, numbered.c.last).where(
+                or_(numbered.c.first == 1, numbered.c.last == 1)
+            )
+        ).all()
+        baseline: dict[int, int] = {}
+        latest: dict[int, int] = {}
+        several: set[int] = set()
+        for row in rows:
+            client_id, pain, first, last = int(row[0]), int(row[1]), int(row[2]), int(row[3])
+            if first == 1:
+                baseline[client_id] = pain
+            if last == 1:
+                latest[client_id] = pain
+            if first != 1 or last != 1:
+                several.add(client_id)
+        for client_id in several:
+            change = classify_pain_change(baseline[client_id], latest[client_id])
+            improved = change is PainChange.IMPORTANT_IMPROVEMENT
+            found[client_id] = found.get(client_id, False) or improved
+    return list(found.items())
+
+
+def load_overview(user: User, today: date) -> Overview:
+    """Count what the home page shows: clients, visits, unsigned notes, flags, improvement."""
+    clinic_id = current_clinic_id()
+    active = (
+        db.session.scalar(
+            select(func.count(Client.id)).where(
+                Client.clinic_id == clinic_id, Client.archived_at.is_(None)
+            )
+        )
+        or 0
+    )
+    month_start = today.replace(day=1)
+    visits = (
+        db.session.scalar(
+            select(func.count(Visit.id)).where(
+                Visit.clinic_id == clinic_id,
+                Visit.discarded_at.is_(None),
+                Visit.visit_on >= month_start,
+                Visit.visit_on <= today,
+            )
+        )
+        or 0
+    )
+    unsigned_filter = and_(
+        Visit.clinic_id == clinic_id,
+        Visit.discarded_at.is_(None),
+        Visit.status == VisitStatus.DRAFT,
+    )
+    if not user.is_owner:
+        unsigned_filter = and_(unsigned_filter, Visit.therapist_id == user.id)
+    unsigned = db.session.scalar(select(func.count(Visit.id)).where(unsigned_filter)) or 0
+    flagged_rows = db.session.execute(
+        select(Client.screening_tier, func.count(Client.id))
+        .where(
+            Client.clinic_id == clinic_id,
+            Client.archived_at.is_(None),
+            Client.screening_tier.in_([Tier.REFER, Tier.AVOID_LOCAL, Tier.MODIFY]),
+        )
+        .group_by(Client.screening_tier)
+    ).all()
+    flagged = {Tier(str(tier)): int(count) for tier, count in flagged_rows}
+    pain = _first_and_last_pain()
+    return Overview(
+        active_clients=active,
+        visits_this_month=visits,
+        unsigned_notes=unsigned,
+        flagged=flagged,
+        improved=sum(1 for _, improved in pain if improved),
+        with_pain_history=len(pain),
+    )

@@ -1,0 +1,173 @@
+"""Progress pages: a client's charts and tables, recording scores, CSV, and the overview."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Response, flash, redirect, render_template, url_for
+from flask_login import current_user
+from werkzeug.wrappers import Response as BaseResponse
+
+from clinic.clients.operations import get_client_or_404
+from clinic.clients.pages import render_client_page
+from clinic.domain.catalogue import Side
+from clinic.domain.errors import RuleViolation
+from clinic.domain.outcomes import KOOS_JR_PROMPT, LEFS_MAX, LEFS_PROMPT, Measure
+from clinic.extensions import db
+from clinic.forms import apply_violations
+from clinic.progress import bp
+from clinic.progress import operations as ops
+from clinic.progress.charts import BLUE, GREY, ORANGE, Axis, Point, Series, render_line_chart
+from clinic.progress.forms import KoosJrForm, LefsForm, PainLogForm, QuestionnaireBase
+
+
+def overview() -> str:
+    """Show the clinic at a glance; each figure links to the matching list."""
+    return render_template(
+        "progress/overview.html", overview=ops.load_overview(current_user, date.today())
+    )
+
+
+def _charts(progress: ops.Progress) -> dict[str, object]:
+    charts: dict[str, object] = {}
+    pain_axis = Axis(0, 10, 2, "Pain (0-10)")
+    for knee in progress.knees:
+        before = [Point(v.on, v.before) for v in knee.visits if v.before is not None]
+        after = [Point(v.on, v.after) for v in knee.visits if v.after is not None]
+        home = [Point(e.logged_on, e.score) for e in knee.home_log]
+        charts[f"pain_{knee.knee.value}"] = render_line_chart(
+            f"{knee.knee.label} knee: pain before and after each visit",
+            [
+                Series("Before the visit", before, BLUE, "circle"),
+                Series("After the visit", after, ORANGE, "diamond", dashed=True),
+                Series("Home log", home, GREY, "square", joined=False),
+            ],
+            pain_axis,
+            description="Lower is better. The same scores are in the table below.",
+            key=f"pain-{knee.knee.value}",
+        )
+    if progress.koos_jr:
+        series = [
+            Series(
+                f"{knee.label} knee",
+                [Point(a.taken_on, a.score) for a in progress.koos_jr if a.knee is knee],
+                BLUE if knee is Side.LEFT else ORANGE,
+                "circle" if knee is Side.LEFT else "diamond",
+            )
+            for knee in Side
+            if any(a.knee is knee for a in progress.koos_jr)
+        ]
+        charts["koos_jr"] = render_line_chart(
+            "KOOS JR knee score over time",
+            series,
+            Axis(0, 100, 20, "KOOS JR (100 = best)"),
+            description="Higher is better. The same scores are in the table below.",
+            key="koos-jr",
+        )
+    if progress.lefs:
+        charts["lefs"] = render_line_chart(
+            "Lower limb function (LEFS) over time",
+            [Series("LEFS", [Point(a.taken_on, a.raw_score) for a in progress.lefs], BLUE)],
+            Axis(0, LEFS_MAX, 10, "LEFS (80 = best)"),
+            description="Higher is better. The same scores are in the table below.",
+            key="lefs",
+        )
+    return charts
+
+
+@bp.get("/clients/<int:client_id>/progress")
+def detail(client_id: int) -> str:
+    """Show a client's pain and function over time, charts and tables, with summaries."""
+    client = get_client_or_404(client_id)
+    progress = ops.load_progress(client)
+    return render_client_page(
+        "progress/detail.html", client, progress=progress, charts=_charts(progress)
+    )
+
+
+@bp.get("/clients/<int:client_id>/progress.csv")
+def export_csv(client_id: int) -> Response:
+    """Download the client's pain and questionnaire data as CSV."""
+    client = get_client_or_404(client_id)
+    body = ops.export_progress_csv(ops.load_progress(client))
+    filename = f"progress-client-{client.id}-{date.today().isoformat()}.csv"
+    return Response(
+        body.encode("utf-8"),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@bp.route("/clients/<int:client_id>/progress/pain-log", methods=["GET", "POST"])
+def pain_log(client_id: int) -> str | BaseResponse:
+    """Type in a score from the client's home pain log."""
+    client = get_client_or_404(client_id)
+    form = PainLogForm()
+    if not form.is_submitted():
+        form.logged_on.data = date.today()
+        if client.affected_knee.value in ("left", "right"):
+            form.knee.data = client.affected_knee.value
+    if form.validate_on_submit():
+        try:
+            ops.record_pain_log(
+                client,
+                current_user,
+                logged_on=form.logged_on.data,
+                knee=Side(form.knee.data),
+                score=form.score.data,
+                note=form.note.data or "",
+                today=date.today(),
+            )
+        except RuleViolation as violation:
+            db.session.rollback()
+            apply_violations(form, violation)
+        else:
+            db.session.commit()
+            flash("The home log score was added.", "success")
+            return redirect(url_for("progress.pain_log", client_id=client.id))
+    return render_client_page("progress/pain_log.html", client, form=form)
+
+
+def _questionnaire(client_id: int, measure: Measure, form: QuestionnaireBase) -> str | BaseResponse:
+    client = get_client_or_404(client_id)
+    if not form.is_submitted():
+        form.taken_on.data = date.today()
+    if form.validate_on_submit():
+        knee_field = form._fields.get("knee")
+        try:
+            ops.record_assessment(
+                client,
+                current_user,
+                measure=measure,
+                taken_on=form.taken_on.data,
+                knee=Side(knee_field.data) if knee_field is not None else None,
+                answers=form.answers(),
+                today=date.today(),
+            )
+        except RuleViolation as error:
+            db.session.rollback()
+            violations = getattr(error, "violations", (error,))
+            for violation in violations:
+                if violation.field in form.item_codes:
+                    violation.field = f"item-{violation.field}"
+            apply_violations(form, violations)
+        else:
+            db.session.commit()
+            flash(f"The {measure.label} was scored and saved.", "success")
+            return redirect(url_for("progress.detail", client_id=client.id))
+    prompt = KOOS_JR_PROMPT if measure is Measure.KOOS_JR else LEFS_PROMPT
+    return render_client_page(
+        "progress/questionnaire.html", client, form=form, measure=measure, prompt=prompt
+    )
+
+
+@bp.route("/clients/<int:client_id>/progress/koos-jr/new", methods=["GET", "POST"])
+def new_koos_jr(client_id: int) -> str | BaseResponse:
+    """Record a KOOS JR questionnaire (7 items, all required)."""
+    return _questionnaire(client_id, Measure.KOOS_JR, KoosJrForm())
+
+
+@bp.route("/clients/<int:client_id>/progress/lefs/new", methods=["GET", "POST"])
+def new_lefs(client_id: int) -> str | BaseResponse:
+    """Record a LEFS questionnaire (20 items, all required)."""
+    return _questionnaire(client_id, Measure.LEFS, LefsForm())
