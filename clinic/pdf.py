@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -103,6 +104,21 @@ def fetch_asset(url: str) -> Asset:
     return Asset(url=url, data=target.read_bytes(), media_type=media_type)
 
 
+#: In-memory images for one render (a clinic's logo kept in the database) are named
+#: "clinic:<name>" with a bare name: no "/", so one can never stand for a file above.
+_MEMORY_NAME = re.compile(r"[a-z][a-z0-9-]{0,39}")
+_MEMORY_MEDIA_TYPES = frozenset({"image/png", "image/jpeg", "image/svg+xml"})
+
+
+def memory_asset(name: str, data: bytes, media_type: str) -> Asset:
+    """Wrap image bytes held in memory as clinic:<name>, for one render_pdf call's assets."""
+    if not _MEMORY_NAME.fullmatch(name):
+        raise ValueError(f"a memory asset needs a bare lowercase name, not {name!r}")
+    if media_type not in _MEMORY_MEDIA_TYPES:
+        raise ValueError(f"a memory asset must be a PNG, JPEG or SVG image, not {media_type!r}")
+    return Asset(url=f"{SCHEME}:{name}", data=bytes(data), media_type=media_type)
+
+
 class _AssetFetcher:
     """The url_fetcher given to WeasyPrint: serves fetch_asset and refuses everything else."""
 
@@ -110,13 +126,17 @@ class _AssetFetcher:
     # a logged warning and a document without that resource, never a failed render.
     _fail_on_errors = False
 
+    def __init__(self, memory: Sequence[Asset] = ()) -> None:
+        # Matched by the exact URL only: no decoding, no resolving, no prefixes.
+        self._memory: Mapping[str, Asset] = MappingProxyType({a.url: a for a in memory})
+
     def __call__(self, url: str) -> Any:
         return self.fetch(url)
 
     def fetch(self, url: str, headers: Mapping[str, str] | None = None) -> Any:
         """Return the asset in the form this WeasyPrint version expects, or raise."""
         try:
-            asset = fetch_asset(url)
+            asset = self._memory.get(url) or fetch_asset(url)
         except FetchRefusedError as error:
             # Shortened: the URL may be anything a template author let through.
             log.warning("PDF renderer refused to load a resource: %.300s", error)
@@ -140,6 +160,7 @@ def render_pdf(
     author: str,
     page_size: PageSize = "A4",
     created: datetime | None = None,
+    assets: Sequence[Asset] = (),
     **values: Any,
 ) -> bytes:
     """Render a print template to PDF bytes; the same inputs always give the same bytes.
@@ -155,10 +176,14 @@ def render_pdf(
     and names font subsets after a hash of their glyphs.
 
     The renderer loads only clinic: URLs (see fetch_asset); anything else is logged and
-    left out of the document.
+    left out of the document. `assets`, made with memory_asset, add images held in memory
+    (such as the clinic's logo) under their clinic:<name> URL for this render only.
     """
     if page_size not in PAGE_SIZES:
         raise ValueError(f"page_size must be one of {PAGE_SIZES}, not {page_size!r}")
+    for asset in assets:
+        # Only what memory_asset made: a bare name and an image type.
+        memory_asset(asset.url.removeprefix(f"{SCHEME}:"), asset.data, asset.media_type)
     html = render_template(
         template,
         title=title,
@@ -167,7 +192,8 @@ def render_pdf(
         pdf_created=_w3c_datetime(created) if created is not None else None,
         **values,
     )
-    document = HTML(string=html, base_url=BASE_URL, url_fetcher=_FETCHER)
+    fetcher = _AssetFetcher(assets) if assets else _FETCHER
+    document = HTML(string=html, base_url=BASE_URL, url_fetcher=fetcher)
     # Defaults spelled out because they are what keeps handouts small: lossless image
     # optimisation and font subsets rather than whole font files.
     pdf = document.write_pdf(optimize_images=True, full_fonts=False, uncompressed_pdf=False)

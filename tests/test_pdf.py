@@ -24,7 +24,7 @@ from pypdf import PdfReader
 from pypdf.generic import DictionaryObject
 
 from clinic import pdf as pdf_module
-from clinic.pdf import FetchRefusedError, fetch_asset, render_pdf
+from clinic.pdf import Asset, FetchRefusedError, fetch_asset, memory_asset, render_pdf
 from clinic.settings import PROJECT_DIR, TEMPLATES_DIR
 
 TEST_TEMPLATES = Path(__file__).parent / "templates_pdf"
@@ -394,3 +394,67 @@ def test_same_bytes_in_another_interpreter(pdf_app: Flask) -> None:
         timeout=120,
     ).stdout
     assert there == here
+
+
+# ---------------------------------------------------------------- in-memory images (the logo)
+
+
+def tiny_png() -> bytes:
+    """Return a real 4 by 4 PNG."""
+    from PIL import Image
+
+    buffer = BytesIO()
+    Image.new("RGB", (4, 4), "black").save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def drawn_images(pdf: bytes) -> int:
+    return sum(len(page.images) for page in PdfReader(BytesIO(pdf)).pages[:1])
+
+
+def test_a_memory_asset_is_served_for_its_render_only(
+    pdf_app: Flask, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="clinic.pdf")
+    logo = memory_asset("logo", tiny_png(), "image/png")
+    assert logo.url == "clinic:logo"
+    with_logo = render(pdf_app, "pdf_test/memory.html", assets=[logo])
+    assert drawn_images(with_logo) == 1
+    refused = " ".join(r.getMessage() for r in caplog.records if r.name == "clinic.pdf")
+    assert "clinic:not-given" in refused
+    assert "clinic:logo" not in refused
+    caplog.clear()
+    # The next render without it gets nothing: no cache, no module state.
+    without = render(pdf_app, "pdf_test/memory.html")
+    assert drawn_images(without) == 0
+    refused = " ".join(r.getMessage() for r in caplog.records if r.name == "clinic.pdf")
+    assert "clinic:logo" in refused
+    assert "Rendered to the end." in page_texts(without)[0]
+
+
+@pytest.mark.parametrize(
+    "name", ["", "Logo", "../logo", "pdf/print.css", "logo.png", "a b", "x" * 41, "-logo"]
+)
+def test_memory_asset_names_are_bare(name: str) -> None:
+    with pytest.raises(ValueError, match="bare lowercase name"):
+        memory_asset(name, tiny_png(), "image/png")
+
+
+@pytest.mark.parametrize("media_type", ["text/css", "text/html", "application/pdf", ""])
+def test_memory_assets_are_images(media_type: str) -> None:
+    with pytest.raises(ValueError, match="PNG, JPEG or SVG"):
+        memory_asset("logo", b"body {}", media_type)
+
+
+@pytest.mark.parametrize(
+    "asset",
+    [
+        Asset(url="file:///etc/passwd", data=b"x", media_type="image/png"),
+        Asset(url="clinic:pdf/print.css", data=b"body {}", media_type="text/css"),
+        Asset(url="clinic:pdf/x.png", data=b"x", media_type="image/png"),
+        Asset(url="http://127.0.0.1/logo", data=b"x", media_type="image/png"),
+    ],
+)
+def test_render_pdf_takes_only_memory_assets(pdf_app: Flask, asset: Asset) -> None:
+    with pytest.raises(ValueError, match="memory asset"):
+        render(pdf_app, "pdf_test/memory.html", assets=[asset])

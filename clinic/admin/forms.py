@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_wtf.file import FileField
 from wtforms import (
     EmailField,
     HiddenField,
@@ -43,6 +44,24 @@ class ClinicSettingsForm(ClinicForm):
             InputRequired("Enter a number of days."),
             NumberRange(1, 365, "Choose between 1 and 365 days."),
         ],
+    )
+    # Optional so a form without it keeps the saved paper (the select always sends one).
+    paper_size = RadioField(
+        "Paper for printed handouts",
+        choices=[
+            SelectChoice("A4", "A4 (most of the world)"),
+            SelectChoice("Letter", "Letter (United States and Canada)"),
+        ],
+        validators=[Optional()],
+    )
+
+
+class LogoForm(ClinicForm):
+    """An image file for the clinic's logo on handouts."""
+
+    logo = FileField(
+        "Logo for handouts",
+        description="A PNG or JPEG image, at most 1 MB and 2000 pixels wide and high.",
     )
 
 

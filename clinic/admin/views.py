@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import base64
+
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from werkzeug.datastructures import FileStorage
 from werkzeug.wrappers import Response
 
 from clinic.access import get_user_or_404, scoped
 from clinic.admin import bp
-from clinic.admin.forms import ClinicSettingsForm, ConfirmForm, NewUserForm
+from clinic.admin.forms import ClinicSettingsForm, ConfirmForm, LogoForm, NewUserForm
 from clinic.auth import operations as auth_ops
 from clinic.domain.errors import RuleViolation
 from clinic.extensions import db
 from clinic.forms import apply_violations
-from clinic.models import Role, User
+from clinic.homecare import operations as homecare_ops
+from clinic.homecare.logo import MAX_LOGO_BYTES
+from clinic.models import Clinic, Role, User
 
 
 @bp.route("/clinic", methods=["GET", "POST"])
@@ -32,15 +37,66 @@ def clinic_settings() -> str | Response | tuple[str, int]:
                 f"{clinic.phone or 'no phone'}. Save again to replace them with yours."
             )
             form.version.data = str(clinic.version)
-            return render_template("admin/clinic.html", form=form), 409
+            return _render_clinic_settings(form, status=409)
         clinic.name = form.name.data
         clinic.address = form.address.data or ""
         clinic.phone = form.phone.data or ""
         clinic.screening_valid_days = form.screening_valid_days.data
+        homecare_ops.set_paper_size(clinic, form.paper_size.data or clinic.paper_size)
         db.session.commit()
         flash("The clinic's details were saved.", "success")
         return redirect(url_for("admin.clinic_settings"))
-    return render_template("admin/clinic.html", form=form)
+    return _render_clinic_settings(form)
+
+
+def _render_clinic_settings(
+    form: ClinicSettingsForm, logo_form: LogoForm | None = None, status: int = 200
+) -> tuple[str, int]:
+    clinic = current_user.clinic
+    logo_form = logo_form or LogoForm(formdata=None)
+    return render_template(
+        "admin/clinic.html", form=form, logo_form=logo_form, logo=_logo_data_url(clinic)
+    ), status
+
+
+def _logo_data_url(clinic: Clinic) -> str:
+    # Shown only to the owner's own browser; the PDF renderer gets the bytes, never this URL.
+    if clinic.logo is None or clinic.logo_media_type is None:
+        return ""
+    return f"data:{clinic.logo_media_type};base64,{base64.b64encode(clinic.logo).decode()}"
+
+
+@bp.post("/clinic/logo")
+def upload_logo() -> Response | tuple[str, int]:
+    """Check an uploaded image and make it the logo on handouts."""
+    clinic = current_user.clinic
+    logo_form = LogoForm()
+    if logo_form.validate_on_submit():
+        upload = logo_form.logo.data
+        # One byte over the limit is enough to refuse; the rest is never read.
+        data = upload.read(MAX_LOGO_BYTES + 1) if isinstance(upload, FileStorage) else b""
+        try:
+            homecare_ops.set_clinic_logo(clinic, data)
+            db.session.commit()
+        except RuleViolation as violation:
+            db.session.rollback()
+            apply_violations(logo_form, violation)
+        else:
+            flash("The logo was saved. It prints on handouts issued from now on.", "success")
+            return redirect(url_for("admin.clinic_settings"))
+    form = ClinicSettingsForm(formdata=None, obj=current_user.clinic)
+    form.version.data = str(current_user.clinic.version)
+    return _render_clinic_settings(form, logo_form)
+
+
+@bp.post("/clinic/logo/remove")
+def remove_logo() -> Response:
+    """Stop printing a logo on handouts."""
+    if ConfirmForm().validate_on_submit():
+        homecare_ops.remove_clinic_logo(current_user.clinic)
+        db.session.commit()
+        flash("The logo was removed. Handouts already issued keep theirs.", "success")
+    return redirect(url_for("admin.clinic_settings"))
 
 
 @bp.get("/users")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import String
+from sqlalchemy import LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from clinic.extensions import Base
@@ -22,6 +22,14 @@ class Clinic(TimestampMixin, Base):
     is_demo: Mapped[bool] = mapped_column(default=False)
     # A full screening older than this must be taken again before the next visit.
     screening_valid_days: Mapped[int] = mapped_column(default=30, server_default="30")
+    # Paper for printed handouts: "A4" or "Letter" (clinic.pdf.PAGE_SIZES).
+    paper_size: Mapped[str] = mapped_column(String(10), default="A4", server_default="A4")
+    # Optional logo printed on handouts, checked on upload (clinic.homecare.logo). Deferred so
+    # loading the clinic on every request does not load the image too.
+    logo: Mapped[bytes | None] = mapped_column(LargeBinary, default=None, deferred=True)
+    logo_media_type: Mapped[str | None] = mapped_column(String(20), default=None)
+    logo_width: Mapped[int | None] = mapped_column(default=None)
+    logo_height: Mapped[int | None] = mapped_column(default=None)
     version: Mapped[int] = mapped_column(default=1)
 
     __mapper_args__ = {"version_id_col": version}

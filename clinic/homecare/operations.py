@@ -1,0 +1,626 @@
+"""The clinic's own home-care items, plans checked against the screening, issued handouts."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from flask import abort
+
+from clinic.access import get_scoped_or_404, scoped
+from clinic.database import utcnow
+from clinic.domain.errors import RuleViolation
+from clinic.domain.homecare import (
+    ITEMS,
+    ITEMS_BY_CODE,
+    Dose,
+    DoseError,
+    Effect,
+    HomeCareItem,
+    ItemAssessment,
+    ItemKind,
+    ItemRule,
+    assess_item,
+    describe_dose,
+    safety_notes,
+    validate_dose,
+)
+from clinic.domain.screening import FINDING_LABELS, ScreeningResult
+from clinic.extensions import db
+from clinic.homecare.logo import check_logo
+from clinic.homecare.printing import build_handout, pain_chart_for
+from clinic.models import (
+    Client,
+    Clinic,
+    HomeCarePlan,
+    HomeCarePlanItem,
+    IssuedHandout,
+    LibraryItem,
+    LibraryItemVersion,
+    User,
+)
+from clinic.models.homecare import DoseColumns
+from clinic.pdf import PAGE_SIZES, Asset, PageSize, memory_asset, render_pdf
+from clinic.screening.operations import CurrentScreening, load_current_screening
+
+DOSE_FIELDS = ("hold_seconds", "repetitions", "sets", "times_per_day", "times_per_week", "minutes")
+MAX_STEPS = 20
+MAX_CAUTIONS = 10
+# Ten columns still fit the two-week record on one page, and ten items a day is already a lot
+# to keep up at home.
+MAX_PLAN_ITEMS = 10
+
+# --- Library -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ItemDetails:
+    """A clinic item as the owner typed it."""
+
+    kind: ItemKind
+    title: str
+    purpose: str
+    steps: tuple[str, ...]
+    cautions: tuple[str, ...]
+    dose: Dose
+    excluded_by: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class LibraryEntry:
+    """One item the plan builder offers: built in, or the newest version of the clinic's own.
+
+    key names the item's row in the builder form ("b_<code>" or "c_<item id>").
+    """
+
+    key: str
+    item: HomeCareItem
+    own_version: LibraryItemVersion | None = None
+
+    @property
+    def is_own(self) -> bool:
+        """Whether the clinic wrote the item (rather than it being built in)."""
+        return self.own_version is not None
+
+
+class ItemRefused(Exception):
+    """An item the owner typed that breaks the library's rules; nothing was saved."""
+
+    def __init__(self, violations: Sequence[RuleViolation]) -> None:
+        super().__init__("The item cannot be saved.")
+        self.violations = list(violations)
+
+
+class LibraryConflict(Exception):
+    """Someone saved a newer version of the item after this form was loaded."""
+
+    def __init__(self, item: LibraryItem) -> None:
+        super().__init__("The item was changed by someone else.")
+        self.item = item
+
+
+def dose_of(row: DoseColumns) -> Dose:
+    """Return the dose stored in a row's dose columns."""
+    return Dose(
+        hold_seconds=row.hold_seconds,
+        repetitions=row.repetitions,
+        sets=row.sets,
+        times_per_day=row.times_per_day,
+        times_per_week=row.times_per_week,
+        minutes=row.minutes,
+        each=row.each,
+    )
+
+
+def _dose_columns(dose: Dose) -> dict[str, Any]:
+    values: dict[str, Any] = {name: getattr(dose, name) for name in DOSE_FIELDS}
+    values["each"] = dose.each
+    return values
+
+
+def to_domain_item(version: LibraryItemVersion) -> HomeCareItem:
+    """Return a clinic item's version as a library item the screening rules can assess."""
+    rules: tuple[ItemRule, ...] = ()
+    if version.excluded_by:
+        rules = (ItemRule(Effect.EXCLUDE, codes=frozenset(version.excluded_by)),)
+    return HomeCareItem(
+        code=f"clinic_{version.item_id}",
+        version=version.number,
+        kind=version.kind,
+        title=version.title,
+        purpose=version.purpose,
+        steps=tuple(version.steps),
+        dose=dose_of(version),
+        cautions=tuple(version.cautions),
+        rules=rules,
+        # The owner picks findings, not legs: a picked finding leaves the item out entirely.
+        per_leg=False,
+    )
+
+
+def list_library(*, include_archived: bool = False) -> tuple[LibraryEntry, ...]:
+    """Return the built-in items, then the clinic's own items by title."""
+    statement = scoped(LibraryItem)
+    if not include_archived:
+        statement = statement.where(LibraryItem.archived_at.is_(None))
+    own = [
+        LibraryEntry(
+            key=f"c_{item.id}", item=to_domain_item(item.current), own_version=item.current
+        )
+        for item in db.session.scalars(statement)
+    ]
+    own.sort(key=lambda entry: (entry.item.title.casefold(), entry.key))
+    builtin = [LibraryEntry(key=f"b_{item.code}", item=item) for item in ITEMS]
+    return (*builtin, *own)
+
+
+def list_own_items() -> Sequence[LibraryItem]:
+    """Return the clinic's own items, in use first, then by title."""
+    items = list(db.session.scalars(scoped(LibraryItem)))
+    items.sort(key=lambda i: (i.archived_at is not None, i.current.title.casefold(), i.id))
+    return items
+
+
+def get_library_item_or_404(item_id: int) -> LibraryItem:
+    """Return one of the clinic's own items, or answer 404."""
+    return get_scoped_or_404(LibraryItem, item_id)
+
+
+def _check_item(details: ItemDetails) -> None:
+    problems: list[RuleViolation] = []
+    try:
+        validate_dose(details.dose)
+    except DoseError as error:
+        problems.extend(error.violations)
+    if not details.steps:
+        problems.append(RuleViolation("steps", "Write at least one step."))
+    if len(details.steps) > MAX_STEPS:
+        problems.append(RuleViolation("steps", f"Keep it to {MAX_STEPS} steps or fewer."))
+    if len(details.cautions) > MAX_CAUTIONS:
+        problems.append(RuleViolation("cautions", f"Keep it to {MAX_CAUTIONS} cautions or fewer."))
+    unknown = details.excluded_by - set(FINDING_LABELS)
+    if unknown:
+        problems.append(RuleViolation("excluded_by", "Choose findings from the list."))
+    if problems:
+        raise ItemRefused(problems)
+
+
+def _new_version(
+    item: LibraryItem, number: int, author: User, details: ItemDetails
+) -> LibraryItemVersion:
+    return LibraryItemVersion(
+        clinic_id=item.clinic_id,
+        number=number,
+        kind=details.kind,
+        title=details.title,
+        purpose=details.purpose,
+        steps=list(details.steps),
+        cautions=list(details.cautions),
+        excluded_by=sorted(details.excluded_by),
+        created_by_id=author.id,
+        **_dose_columns(details.dose),
+    )
+
+
+def details_of(version: LibraryItemVersion) -> ItemDetails:
+    """Return a stored version as the details the owner would type."""
+    return ItemDetails(
+        kind=version.kind,
+        title=version.title,
+        purpose=version.purpose,
+        steps=tuple(version.steps),
+        cautions=tuple(version.cautions),
+        dose=dose_of(version),
+        excluded_by=frozenset(version.excluded_by),
+    )
+
+
+def create_library_item(owner: User, details: ItemDetails) -> LibraryItem:
+    """Add an item of the clinic's own, as its version 1."""
+    _check_item(details)
+    item = LibraryItem(clinic_id=owner.clinic_id, created_by_id=owner.id, current_number=1)
+    item.versions.append(_new_version(item, 1, owner, details))
+    db.session.add(item)
+    db.session.flush()
+    return item
+
+
+def revise_library_item(
+    item: LibraryItem, owner: User, details: ItemDetails, *, expected_number: int | None
+) -> LibraryItemVersion | None:
+    """Save an edit as a new version; return None when nothing changed (no version made)."""
+    if expected_number != item.current_number:
+        raise LibraryConflict(item)
+    _check_item(details)
+    if details == details_of(item.current):
+        return None
+    number = item.current_number + 1
+    version = _new_version(item, number, owner, details)
+    item.versions.append(version)
+    item.current_number = number
+    db.session.flush()
+    return version
+
+
+def set_library_item_archived(item: LibraryItem, *, archived: bool) -> None:
+    """Retire an item from the plan builder, or bring it back; plans keep their copies."""
+    item.archived_at = utcnow() if archived else None
+    db.session.flush()
+
+
+# --- Plans -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PlanPick:
+    """One item ticked in the builder, with the version shown, the dose and the note."""
+
+    key: str
+    version: int | None
+    dose: Dose
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class PlanProblem:
+    """Why a pick (key) or the whole plan (key None) cannot be saved; field None: the row."""
+
+    key: str | None
+    field: str | None
+    message: str
+
+
+class PlanRefused(Exception):
+    """Picks that break the screening, the dose limits or the library; nothing was saved."""
+
+    def __init__(self, problems: Sequence[PlanProblem]) -> None:
+        super().__init__("The plan cannot be saved.")
+        self.problems = list(problems)
+
+
+@dataclass(frozen=True)
+class BuilderRow:
+    """One library item as the builder shows it: may it go in, and with what changes."""
+
+    entry: LibraryEntry
+    assessment: ItemAssessment
+    dose_text: str
+
+
+def plan_blockers(client: Client, current: CurrentScreening) -> list[str]:
+    """Return why no plan can be built for the client now (empty when one can)."""
+    reasons: list[str] = []
+    if client.archived_at is not None:
+        reasons.append("This client is archived. Unarchive the record to build a plan.")
+    status = current.status
+    if current.result is None or not status.has_current_screening:
+        reasons.append(
+            status.explanation
+            + " Home care is chosen from a current screening, so one comes first."
+        )
+    elif current.result.refuses_treatment:
+        labels = ", ".join(f.label.lower() for f in current.refer_findings)
+        reasons.append(
+            f"The screening found warning signs that need a doctor first ({labels}). Home care"
+            " waits until a doctor's clearance is recorded."
+        )
+    return reasons
+
+
+def check_plan_can_start(
+    client: Client, clinic: Clinic, today: date
+) -> tuple[list[str], CurrentScreening]:
+    """Return why a plan cannot be built today (empty when it can) and the screening in force."""
+    current = load_current_screening(client, clinic, today)
+    return plan_blockers(client, current), current
+
+
+def builder_rows(result: ScreeningResult) -> list[BuilderRow]:
+    """Assess every library item against the screening result, in library order."""
+    return [
+        BuilderRow(entry, assess_item(entry.item, result), describe_dose(entry.item.dose))
+        for entry in list_library()
+    ]
+
+
+def find_plan_by_token(token: str) -> HomeCarePlan | None:
+    """Return the plan a builder form already created, if it was saved before."""
+    return db.session.scalars(
+        scoped(HomeCarePlan).where(HomeCarePlan.creation_token == token)
+    ).first()
+
+
+def build_plan(
+    client: Client,
+    therapist: User,
+    picks: Sequence[PlanPick],
+    *,
+    note: str,
+    creation_token: str,
+    today: date,
+) -> HomeCarePlan:
+    """Save a plan of the picked items, refusing any the screening leaves out."""
+    reasons, current = check_plan_can_start(client, therapist.clinic, today)
+    if reasons or current.result is None or current.screening is None:
+        raise RuleViolation(None, " ".join(reasons))
+    library = {entry.key: entry for entry in list_library()}
+    problems: list[PlanProblem] = []
+    chosen: list[tuple[LibraryEntry, ItemAssessment, PlanPick]] = []
+    for pick in picks:
+        entry = library.get(pick.key)
+        if entry is None:
+            problems.append(
+                PlanProblem(None, None, "An item you ticked is no longer in the library.")
+            )
+            continue
+        if pick.version != entry.item.version:
+            problems.append(
+                PlanProblem(
+                    pick.key,
+                    None,
+                    "This item was changed in the library after the page was opened. Read it"
+                    " again below, then save.",
+                )
+            )
+        assessment = assess_item(entry.item, current.result)
+        if assessment.excluded:
+            problems.append(
+                PlanProblem(
+                    pick.key, "include", "Not for this client: " + " ".join(assessment.reasons)
+                )
+            )
+        try:
+            validate_dose(pick.dose)
+        except DoseError as error:
+            problems.extend(PlanProblem(pick.key, v.field, v.message) for v in error.violations)
+        chosen.append((entry, assessment, pick))
+    if not picks:
+        problems.append(PlanProblem(None, None, "Tick at least one item for the plan."))
+    if len(picks) > MAX_PLAN_ITEMS:
+        problems.append(
+            PlanProblem(
+                None,
+                None,
+                f"A plan holds at most {MAX_PLAN_ITEMS} items: more is hard to keep up at home."
+                f" Untick {len(picks) - MAX_PLAN_ITEMS}.",
+            )
+        )
+    if len({pick.key for pick in picks}) != len(picks):
+        problems.append(PlanProblem(None, None, "Each item can be in a plan only once."))
+    if problems:
+        raise PlanRefused(problems)
+    plan = HomeCarePlan(
+        clinic_id=client.clinic_id,
+        client_id=client.id,
+        screening_id=current.screening.id,
+        created_by_id=therapist.id,
+        creation_token=creation_token,
+        note=note,
+        safety_notes=list(safety_notes(current.result)),
+    )
+    plan.items = [
+        HomeCarePlanItem(
+            clinic_id=client.clinic_id,
+            position=position,
+            builtin_code=None if entry.is_own else entry.item.code,
+            library_version_id=entry.own_version.id if entry.own_version else None,
+            item_version=entry.item.version,
+            kind=entry.item.kind,
+            title=entry.item.title,
+            purpose=entry.item.purpose,
+            steps=list(entry.item.steps),
+            cautions=list(entry.item.cautions),
+            changes=list(assessment.changes),
+            dose_text=describe_dose(pick.dose),
+            note=pick.note,
+            **_dose_columns(pick.dose),
+        )
+        for position, (entry, assessment, pick) in enumerate(chosen)
+    ]
+    db.session.add(plan)
+    db.session.flush()
+    return plan
+
+
+def get_plan_or_404(client: Client, plan_id: int) -> HomeCarePlan:
+    """Return one of the client's plans in the signed-in user's clinic, or answer 404."""
+    plan = get_scoped_or_404(HomeCarePlan, plan_id)
+    if plan.client_id != client.id:
+        abort(404)
+    return plan
+
+
+def list_plans(client: Client) -> Sequence[HomeCarePlan]:
+    """Return a client's plans, newest first."""
+    return db.session.scalars(
+        scoped(HomeCarePlan)
+        .where(HomeCarePlan.client_id == client.id)
+        .order_by(HomeCarePlan.created_at.desc(), HomeCarePlan.id.desc())
+    ).all()
+
+
+def list_handouts(client: Client) -> Sequence[IssuedHandout]:
+    """Return the handouts issued to a client, newest first (without their PDF bytes)."""
+    return db.session.scalars(
+        scoped(IssuedHandout)
+        .where(IssuedHandout.client_id == client.id)
+        .order_by(IssuedHandout.issued_at.desc(), IssuedHandout.id.desc())
+    ).all()
+
+
+def get_handout_or_404(client: Client, handout_id: int) -> IssuedHandout:
+    """Return a handout issued to the client in the signed-in user's clinic, or answer 404."""
+    handout = get_scoped_or_404(IssuedHandout, handout_id)
+    if handout.client_id != client.id:
+        abort(404)
+    return handout
+
+
+@dataclass(frozen=True)
+class ClientHomeCare:
+    """The home-care section of a client's page."""
+
+    plans: Sequence[HomeCarePlan]
+    handouts: Mapping[int, Sequence[IssuedHandout]] = field(default_factory=dict)
+    blockers: Sequence[str] = ()
+
+
+def summarise_client_homecare(client: Client, current: CurrentScreening) -> ClientHomeCare:
+    """Return the client's plans, the handouts of each, and why a new plan cannot start."""
+    by_plan: dict[int, list[IssuedHandout]] = {}
+    for handout in list_handouts(client):
+        by_plan.setdefault(handout.plan_id, []).append(handout)
+    return ClientHomeCare(list_plans(client), by_plan, plan_blockers(client, current))
+
+
+# --- Handouts ----------------------------------------------------------------------------------
+
+
+def _item_for_check(item: HomeCarePlanItem) -> HomeCareItem | None:
+    if item.builtin_code is not None:
+        return ITEMS_BY_CODE.get(item.builtin_code)
+    if item.library_version_id is None:
+        return None
+    version = db.session.get(LibraryItemVersion, item.library_version_id)
+    return to_domain_item(version) if version is not None else None
+
+
+def plan_out_of_date(plan: HomeCarePlan, current: CurrentScreening) -> list[str]:
+    """Return why the plan no longer matches the client's screening (empty when it does)."""
+    if current.screening is None or current.result is None:
+        return ["The client has no current screening."]
+    if current.screening.id != plan.screening_id:
+        return ["The client was screened again after this plan was made."]
+    reasons: list[str] = []
+    # Same screening, but a clearance may have run out or been added since.
+    if list(safety_notes(current.result)) != plan.safety_notes:
+        reasons.append("The safety notes from the screening have changed.")
+    for item in plan.items:
+        domain_item = _item_for_check(item)
+        if domain_item is None:
+            reasons.append(f"{item.title} can no longer be checked against the screening.")
+            continue
+        assessment = assess_item(domain_item, current.result)
+        if assessment.excluded:
+            reasons.append(f"{item.title} is now left out by the screening.")
+        elif list(assessment.changes) != item.changes:
+            reasons.append(f"The screening now changes {item.title} differently.")
+    return reasons
+
+
+def _page_size(clinic: Clinic) -> PageSize:
+    return "Letter" if clinic.paper_size == "Letter" else "A4"
+
+
+def logo_assets(clinic: Clinic) -> list[Asset]:
+    """Return the clinic's logo as an in-memory asset for the PDF, or nothing."""
+    if clinic.logo is None or clinic.logo_media_type is None:
+        return []
+    return [memory_asset("logo", clinic.logo, clinic.logo_media_type)]
+
+
+def render_handout(
+    plan: HomeCarePlan,
+    client: Client,
+    clinic: Clinic,
+    *,
+    start_on: date,
+    created: datetime | None = None,
+    preview: bool = False,
+) -> bytes:
+    """Render the plan's handout PDF: the clinic's paper size, logo, and a two-week record."""
+    assets = logo_assets(clinic)
+    has_logo = bool(assets)
+    chart = pain_chart_for(client)
+    if chart is not None:
+        assets.append(chart.asset)
+    handout = build_handout(
+        plan,
+        client,
+        clinic,
+        start_on=start_on,
+        has_logo=has_logo,
+        pain_chart=chart,
+        preview=preview,
+    )
+    return render_pdf(
+        "pdf/handout.html",
+        title=f"Home-care plan for {client.full_name}",
+        author=plan.created_by.full_name,
+        page_size=_page_size(clinic),
+        created=created,
+        assets=assets,
+        handout=handout,
+    )
+
+
+def issue_handout(
+    plan: HomeCarePlan, client: Client, issuer: User, *, today: date
+) -> IssuedHandout:
+    """Render the handout once and keep its bytes and SHA-256 as part of the client's record."""
+    reasons, current = check_plan_can_start(client, issuer.clinic, today)
+    if not reasons:
+        # The screening may have changed since the plan was made: a handout must match it.
+        reasons = plan_out_of_date(plan, current)
+    if reasons:
+        raise RuleViolation(
+            None, " ".join(reasons) + " Build a new plan from the current screening to print."
+        )
+    issued_at = utcnow().replace(microsecond=0)
+    clinic = issuer.clinic
+    pdf = render_handout(plan, client, clinic, start_on=today, created=issued_at)
+    handout = IssuedHandout(
+        clinic_id=plan.clinic_id,
+        client_id=client.id,
+        plan_id=plan.id,
+        issued_by_id=issuer.id,
+        issued_at=issued_at,
+        page_size=_page_size(clinic),
+        sha256=hashlib.sha256(pdf).hexdigest(),
+        byte_size=len(pdf),
+        pdf=pdf,
+    )
+    db.session.add(handout)
+    db.session.flush()
+    return handout
+
+
+def handout_pdf(handout: IssuedHandout) -> bytes:
+    """Return the stored bytes of an issued handout, checked against its SHA-256."""
+    data = bytes(handout.pdf)
+    if hashlib.sha256(data).hexdigest() != handout.sha256:
+        # Never hand out bytes that differ from what was recorded as given.
+        raise RuntimeError(f"issued handout {handout.id} does not match its SHA-256")
+    return data
+
+
+# --- The clinic's logo and paper -------------------------------------------------------------
+
+
+def set_clinic_logo(clinic: Clinic, data: bytes) -> None:
+    """Check an uploaded image and make it the clinic's logo on handouts."""
+    logo = check_logo(data)
+    clinic.logo = logo.data
+    clinic.logo_media_type = logo.media_type
+    clinic.logo_width = logo.width
+    clinic.logo_height = logo.height
+    db.session.flush()
+
+
+def remove_clinic_logo(clinic: Clinic) -> None:
+    """Stop printing a logo; handouts already issued keep theirs."""
+    clinic.logo = None
+    clinic.logo_media_type = None
+    clinic.logo_width = None
+    clinic.logo_height = None
+    db.session.flush()
+
+
+def set_paper_size(clinic: Clinic, paper_size: str) -> None:
+    """Choose A4 or Letter for the clinic's handouts."""
+    if paper_size not in PAGE_SIZES:
+        raise RuleViolation("paper_size", "Choose A4 or Letter.")
+    clinic.paper_size = paper_size
