@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, redirect, url_for
+from flask import Flask
 from werkzeug.routing import IntegerConverter
-from werkzeug.wrappers import Response
 
 # Ids are 32-bit on both databases; a larger number in a URL matches no route (404) instead
 # of overflowing inside the database driver.
@@ -21,11 +20,6 @@ class RowIdConverter(IntegerConverter):
         super().__init__(map, *args, **kwargs)
 
 
-def home() -> Response:
-    """Send a signed-in user to the client list, the page they use most."""
-    return redirect(url_for("clients.index"))
-
-
 def register_blueprints(app: Flask) -> None:
     """Attach every feature's blueprint and the home page."""
     app.url_map.converters["int"] = RowIdConverter
@@ -36,6 +30,11 @@ def register_blueprints(app: Flask) -> None:
     from clinic.auth import views as _auth_views  # noqa: F401
     from clinic.clients import bp as clients_bp
     from clinic.clients import views as _clients_views  # noqa: F401
+    from clinic.homecare import bp as homecare_bp
+    from clinic.homecare import library_bp as homecare_library_bp
+    from clinic.homecare import views as _homecare_views  # noqa: F401
+    from clinic.progress import bp as progress_bp
+    from clinic.progress import views as progress_views
     from clinic.screening import bp as screening_bp
     from clinic.screening import views as _screening_views  # noqa: F401
     from clinic.visits import bp as visits_bp
@@ -45,5 +44,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(clients_bp)
     app.register_blueprint(screening_bp)
     app.register_blueprint(visits_bp)
+    app.register_blueprint(homecare_bp)
+    app.register_blueprint(homecare_library_bp)
+    app.register_blueprint(progress_bp)
     app.register_blueprint(admin_bp)
-    app.add_url_rule("/", "home", home)
+    app.add_url_rule("/", "home", progress_views.overview)

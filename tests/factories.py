@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import date, time
 from decimal import Decimal
@@ -15,11 +16,24 @@ from clinic.auth import operations as auth_ops
 from clinic.clients import operations as client_ops
 from clinic.database import utcnow
 from clinic.domain.catalogue import Laterality, Pressure, Region, Side, Target, Technique
+from clinic.domain.homecare import Dose, ItemKind, describe_dose, safety_notes
 from clinic.domain.intake import AffectedKnee, KneeDiagnosis, KneePainCause
 from clinic.domain.screening import Answer, blank_answers
 from clinic.domain.visits import VisitStatus
 from clinic.extensions import db
-from clinic.models import Client, Clinic, Role, Screening, TechniqueEntry, User, Visit
+from clinic.homecare import operations as homecare_ops
+from clinic.models import (
+    Client,
+    Clinic,
+    HomeCarePlan,
+    HomeCarePlanItem,
+    IssuedHandout,
+    Role,
+    Screening,
+    TechniqueEntry,
+    User,
+    Visit,
+)
 from clinic.screening import operations as screening_ops
 
 PASSWORD = "correct horse battery staple"
@@ -229,6 +243,152 @@ def make_visit(
         return visit.id
 
 
+def library_item_details(**overrides: Any) -> homecare_ops.ItemDetails:
+    """Return a valid item of a clinic's own library."""
+    values: dict[str, Any] = {
+        "kind": ItemKind.STRENGTHEN,
+        "title": "Wall sit",
+        "purpose": "This makes the front of your thigh stronger.",
+        "steps": (
+            "Stand with your back against a wall.",
+            "Slide down a little, as if to sit.",
+            "Hold, then slide back up.",
+        ),
+        "cautions": ("Stop if your knee hurts.",),
+        "dose": Dose(hold_seconds=10, repetitions=5, times_per_day=1),
+        "excluded_by": frozenset(),
+    }
+    values.update(overrides)
+    return homecare_ops.ItemDetails(**values)
+
+
+def make_library_item(app: Flask, owner_id: int, **overrides: Any) -> int:
+    """Add an item to the owner's clinic library (version 1); return the item's id."""
+    with app.test_request_context():
+        owner = db.session.get_one(User, owner_id)
+        login_user(owner)
+        item = homecare_ops.create_library_item(owner, library_item_details(**overrides))
+        db.session.commit()
+        return item.id
+
+
+def make_plan(
+    app: Flask,
+    client_id: int,
+    therapist_id: int,
+    keys: tuple[str, ...] = ("b_cold_pack",),
+    *,
+    note: str = "",
+    notes: dict[str, str] | None = None,
+    checked: bool = True,
+) -> int:
+    """Save a plan of library items at their usual doses; return its id.
+
+    keys name library items as the builder does: "b_<code>" or "c_<item id>". checked runs
+    the builder's operation (screening gate and exclusions); checked=False stores the plan as
+    it would be after saving, with no gate and no checks, against the latest screening.
+    """
+    with app.test_request_context():
+        user = db.session.get_one(User, therapist_id)
+        login_user(user)
+        client = db.session.get_one(Client, client_id)
+        library = {entry.key: entry for entry in homecare_ops.list_library()}
+        if not checked:
+            return _store_plan(client, user, [library[key] for key in keys], note=note)
+        picks = [
+            homecare_ops.PlanPick(
+                key=key,
+                version=library[key].item.version,
+                dose=library[key].item.dose,
+                note=(notes or {}).get(key, ""),
+            )
+            for key in keys
+        ]
+        plan = homecare_ops.build_plan(
+            client,
+            user,
+            picks,
+            note=note,
+            creation_token=f"factory-plan-{_next()}",
+            today=date.today(),
+        )
+        db.session.commit()
+        return plan.id
+
+
+def _store_plan(
+    client: Client, user: User, entries: list[homecare_ops.LibraryEntry], *, note: str
+) -> int:
+    screening = screening_ops.latest_screening(client)
+    assert screening is not None, "store a plan for a screened client"
+    plan = HomeCarePlan(
+        clinic_id=client.clinic_id,
+        client_id=client.id,
+        screening_id=screening.id,
+        created_by_id=user.id,
+        creation_token=f"factory-plan-{_next()}",
+        note=note,
+        safety_notes=list(safety_notes(screening_ops.result_on(screening, date.today()))),
+    )
+    plan.items = [
+        HomeCarePlanItem(
+            clinic_id=client.clinic_id,
+            position=position,
+            builtin_code=None if entry.is_own else entry.item.code,
+            library_version_id=entry.own_version.id if entry.own_version else None,
+            item_version=entry.item.version,
+            kind=entry.item.kind,
+            title=entry.item.title,
+            purpose=entry.item.purpose,
+            steps=list(entry.item.steps),
+            cautions=list(entry.item.cautions),
+            changes=[],
+            dose_text=describe_dose(entry.item.dose),
+            hold_seconds=entry.item.dose.hold_seconds,
+            repetitions=entry.item.dose.repetitions,
+            sets=entry.item.dose.sets,
+            times_per_day=entry.item.dose.times_per_day,
+            times_per_week=entry.item.dose.times_per_week,
+            minutes=entry.item.dose.minutes,
+            each=entry.item.dose.each,
+        )
+        for position, entry in enumerate(entries)
+    ]
+    db.session.add(plan)
+    db.session.commit()
+    return plan.id
+
+
+def make_handout(app: Flask, plan_id: int, user_id: int, *, render: bool = False) -> int:
+    """Record a handout of a plan; return its id.
+
+    Without render the stored PDF is a placeholder (rendering costs a noticeable fraction of a
+    second, too much for every test world); with it, the real issue operation runs.
+    """
+    with app.test_request_context():
+        user = db.session.get_one(User, user_id)
+        login_user(user)
+        plan = db.session.get_one(HomeCarePlan, plan_id)
+        client = db.session.get_one(Client, plan.client_id)
+        if render:
+            handout = homecare_ops.issue_handout(plan, client, user, today=date.today())
+        else:
+            pdf = f"%PDF-1.7 factory handout {_next()}".encode()
+            handout = IssuedHandout(
+                clinic_id=plan.clinic_id,
+                client_id=plan.client_id,
+                plan_id=plan.id,
+                issued_by_id=user.id,
+                page_size="A4",
+                sha256=hashlib.sha256(pdf).hexdigest(),
+                byte_size=len(pdf),
+                pdf=pdf,
+            )
+            db.session.add(handout)
+        db.session.commit()
+        return handout.id
+
+
 @dataclass(frozen=True)
 class ClinicIds:
     """The ids of one clinic's rows in a two-clinic world."""
@@ -241,6 +401,11 @@ class ClinicIds:
     therapist_email: str
     screening_id: int
     visit_id: int
+    # Home care: an item of the clinic's own, and a plan (stored unchecked: the client has
+    # warning signs) with a handout.
+    library_item_id: int
+    plan_id: int
+    handout_id: int
 
 
 @dataclass(frozen=True)
@@ -278,6 +443,16 @@ def _make_side(app: Flask, name: str, tag: str) -> ClinicIds:
         anticoagulants=True,
     )
     visit_id = make_visit(app, client_id, therapist_id, subjective=f"Secret{tag} visit note")
+    library_item_id = make_library_item(app, owner_id, title=f"Secret{tag} wall sit")
+    plan_id = make_plan(
+        app,
+        client_id,
+        therapist_id,
+        ("b_cold_pack", f"c_{library_item_id}"),
+        note=f"Secret{tag} plan note",
+        checked=False,
+    )
+    handout_id = make_handout(app, plan_id, therapist_id)
     return ClinicIds(
         clinic_id,
         owner_id,
@@ -287,6 +462,9 @@ def _make_side(app: Flask, name: str, tag: str) -> ClinicIds:
         therapist_email,
         screening_id,
         visit_id,
+        library_item_id=library_item_id,
+        plan_id=plan_id,
+        handout_id=handout_id,
     )
 
 

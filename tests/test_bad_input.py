@@ -49,6 +49,25 @@ INTAKE_TEXT = (
     "main_complaint", "diagnosis_detail", "medications", "allergies", "goals", "consent_name",
 )  # fmt: skip
 
+LIBRARY_ITEM_TEXT = ("title", "purpose", "steps", "cautions")
+
+
+def library_item_data(**overrides: Any) -> dict[str, Any]:
+    """Return what the library item form posts for a valid item of the clinic's own."""
+    data: dict[str, Any] = {
+        "title": "Wall sit",
+        "kind": "strengthen",
+        "purpose": "This makes your thigh stronger.",
+        "steps": "Stand with your back to a wall.\nSlide down a little.\nHold, then slide up.",
+        "cautions": "Stop if it hurts.",
+        "hold_seconds": "10",
+        "repetitions": "5",
+        "times_per_day": "1",
+    }
+    data.update(overrides)
+    return data
+
+
 FORMS = [
     FormCase(
         "new client",
@@ -79,6 +98,20 @@ FORMS = [
         lambda w: "/admin/users/new",
         lambda w: {"full_name": "Nia New", "email": "nia@example.com", "role": "therapist"},
         ("full_name", "email"),
+        as_owner=True,
+    ),
+    FormCase(
+        "new home-care library item",
+        lambda w: "/homecare/library/new",
+        lambda w: library_item_data(version="0"),
+        LIBRARY_ITEM_TEXT,
+        as_owner=True,
+    ),
+    FormCase(
+        "edit home-care library item",
+        lambda w: f"/homecare/library/{w.a.library_item_id}/edit",
+        lambda w: library_item_data(version="1"),
+        LIBRARY_ITEM_TEXT,
         as_owner=True,
     ),
     FormCase(

@@ -20,6 +20,11 @@ from clinic.models import (
     Client,
     Clinic,
     FindingOverride,
+    HomeCarePlan,
+    HomeCarePlanItem,
+    IssuedHandout,
+    LibraryItem,
+    LibraryItemVersion,
     LoginSession,
     Screening,
     ScreeningConfirmation,
@@ -35,13 +40,21 @@ OTHER_CLINIC_IDS: dict[str, Callable[[factories.World], int]] = {
     "user_id": lambda world: world.b.therapist_id,
     "screening_id": lambda world: world.b.screening_id,
     "visit_id": lambda world: world.b.visit_id,
+    "plan_id": lambda world: world.b.plan_id,
+    "handout_id": lambda world: world.b.handout_id,
+    "item_id": lambda world: world.b.library_item_id,
 }
 OWN_CLINIC_IDS: dict[str, Callable[[factories.World], int]] = {
     "client_id": lambda world: world.a.client_id,
     "user_id": lambda world: world.a.therapist_id,
     "screening_id": lambda world: world.a.screening_id,
     "visit_id": lambda world: world.a.visit_id,
+    "plan_id": lambda world: world.a.plan_id,
+    "handout_id": lambda world: world.a.handout_id,
+    "item_id": lambda world: world.a.library_item_id,
 }
+# Blueprints only the owner may use: a therapist gets 403 before any row is looked up.
+OWNER_ONLY_BLUEPRINTS = ("admin.", "homecare_library.")
 PUBLIC_ENDPOINTS = {"static", "auth.login", "auth.setup"}
 # Words that only clinic B's rows contain; none may appear in anything clinic A is shown.
 CLINIC_B_MARKERS = (
@@ -73,18 +86,35 @@ def snapshot_clinic_b(app: Flask, world: factories.World) -> dict[str, object]:
                 ScreeningConfirmation,
                 Addendum,
                 VisitFollowUp,
+                HomeCarePlan,
+                HomeCarePlanItem,
+                IssuedHandout,
+                LibraryItemVersion,
             )
         }
         sessions = db.session.scalars(
             select(LoginSession).join(User).where(User.clinic_id == clinic.id)
         ).all()
         return {
-            "clinic": (clinic.name, clinic.address, clinic.phone, clinic.version),
+            "clinic": (
+                clinic.name,
+                clinic.address,
+                clinic.phone,
+                clinic.version,
+                clinic.paper_size,
+                clinic.logo,
+            ),
             "clients": [(c.id, c.version, c.archived_at, c.main_complaint) for c in clients],
             "users": [(u.id, u.active, u.password_hash, u.version) for u in users],
             "sessions": [(s.id, s.ended_at) for s in sessions],
             "screenings": [(s.id, s.taken_on) for s in screenings],
             "records": counts,
+            "library_items": [
+                (i.id, i.version, i.current_number, i.archived_at)
+                for i in db.session.scalars(
+                    select(LibraryItem).where(LibraryItem.clinic_id == clinic.id)
+                )
+            ],
             "visits": [
                 (v.id, v.version, v.status, v.discarded_at)
                 for v in db.session.scalars(select(Visit).where(Visit.clinic_id == clinic.id))
@@ -139,7 +169,7 @@ def test_every_rule_with_an_id_answers_404_for_another_clinic(app, client, clini
                 if method == "POST":
                     data = factories.intake_form_data(version="1", csrf_token=client.csrf_token())
                 response = client.open(url, method=method, data=data)
-                denied = rule.endpoint.startswith("admin.") and role != "owner"
+                denied = rule.endpoint.startswith(OWNER_ONLY_BLUEPRINTS) and role != "owner"
                 expected = 403 if denied else 404
                 assert response.status_code == expected, f"{method} {url}: {response.status_code}"
                 body = response.get_data(as_text=True)

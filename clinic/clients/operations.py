@@ -213,12 +213,16 @@ def search_clients(
     per_page: int,
     screening: ScreeningFilter | None = None,
     valid_days: int = DEFAULT_VALID_DAYS,
+    only_ids: set[int] | None = None,
 ) -> Pagination:
     """Return one page of the clinic's clients matching a search."""
+    statement = search_clients_query(
+        query, include_archived=include_archived, screening=screening, valid_days=valid_days
+    )
+    if only_ids is not None:
+        statement = statement.where(Client.id.in_(sorted(only_ids)))
     return db.paginate(
-        search_clients_query(
-            query, include_archived=include_archived, screening=screening, valid_days=valid_days
-        ),
+        statement,
         page=max(page, 1),
         per_page=per_page,
         error_out=False,

@@ -16,7 +16,9 @@ from clinic.clients import operations as ops
 from clinic.clients.forms import IntakeForm, SearchForm
 from clinic.clients.pages import render_client_page
 from clinic.extensions import db
+from clinic.homecare.operations import summarise_client_homecare
 from clinic.models import Client
+from clinic.progress.operations import improved_client_ids
 from clinic.screening.forms import ConfirmNoChangesForm
 from clinic.screening.operations import refresh_due_clients
 from clinic.visits.operations import check_visit_can_start, list_client_visits, list_open_flags
@@ -31,6 +33,7 @@ def index() -> str:
     include_archived = request.args.get("archived") == "1"
     page = request.args.get("page", 1, type=int) or 1
     screening = _screening_filter(request.args.get("screening", ""))
+    improved_only = request.args.get("progress") == "improved"
     today = date.today()
     # Clearances that ran out since the last write would leave a stale tier in the list.
     if refresh_due_clients(today):
@@ -43,6 +46,7 @@ def index() -> str:
         per_page=int(current_app.config["CLIENTS_PER_PAGE"]),
         screening=screening,
         valid_days=valid_days,
+        only_ids=improved_client_ids() if improved_only else None,
     )
     return render_template(
         "clients/index.html",
@@ -50,6 +54,7 @@ def index() -> str:
         query=query,
         include_archived=include_archived,
         screening=screening,
+        improved_only=improved_only,
         screening_filters=list(ops.ScreeningFilter),
         pagination=pagination,
         last_visits=ops.last_visit_dates([client.id for client in pagination.items]),
@@ -94,6 +99,7 @@ def detail(client_id: int) -> str:
         visits=list_client_visits(client),
         open_flags=list_open_flags(client),
         visit_blockers=blockers,
+        homecare=summarise_client_homecare(client, current),
     )
 
 

@@ -573,6 +573,16 @@ def load_answers(data: object) -> dict[str, Answer]:
 # --- Findings and results --------------------------------------------------------------------
 
 
+_REGION_WORDS: Mapping[Region, str] = {
+    Region.THIGH: "thigh",
+    Region.KNEE: "knee",
+    Region.CALF: "calf",
+    Region.SHIN: "shin",
+    Region.LOWER_LEG: "lower leg",
+    Region.WHOLE_LEG: "leg",
+}
+
+
 @dataclass(frozen=True)
 class Finding:
     """What one answer (or the Ottawa rule) means for treatment, and whether it is cleared.
@@ -602,6 +612,16 @@ class Finding:
         side = self.side.label if self.side is not None else "Both legs"
         region = self.region.label.lower() if self.region is not None else "anywhere"
         return f"{side}, {region}"
+
+    @property
+    def area_phrase(self) -> str:
+        """Where the finding holds in a few plain words, e.g. "left lower leg"."""
+        region = _REGION_WORDS[self.region] if self.region is not None else "leg"
+        if self.side in (Laterality.LEFT, Laterality.RIGHT):
+            return f"{self.side.value} {region}"
+        if self.region is None or region == "leg":
+            return "both legs"
+        return f"both legs ({region})"
 
     def concerns(self, side: Side, region: Region) -> bool:
         """Return whether the finding holds on that side and region."""
@@ -1152,7 +1172,7 @@ def check_technique(result: ScreeningResult, planned: PlannedTechnique) -> list[
             violations.append(
                 Violation(
                     ViolationCode.AVOIDED_AREA,
-                    f"This area is to be left alone ({f.area_label.lower()}). {f.reason} To go"
+                    f"This area is to be left alone ({f.area_phrase}). {f.reason} To go"
                     " ahead anyway, write down why.",
                     finding_code=f.code,
                     overridable=True,

@@ -54,7 +54,7 @@ class ScreeningStatus:
             return "This client has no screening yet. Take one before any treatment."
         if self.state is ScreeningState.EXPIRED:
             return (
-                f"The last screening ({self.taken_on:%d %b %Y}) is out of date. "
+                f"The last screening ({_day(self.taken_on)}) is out of date. "
                 "Take a new screening before treating."
             )
         if self.state is ScreeningState.DVT_NOT_ASKED_TODAY:
@@ -62,7 +62,11 @@ class ScreeningStatus:
                 "The signs of a clot in the leg have not been asked about today. Confirm "
                 "“no changes” after asking, or take a new screening."
             )
-        return f"Screening current until {self.valid_until:%d %b %Y}; clot signs asked today."
+        return f"Screening current until {_day(self.valid_until)}; clot signs asked today."
+
+
+def _day(value: date | None) -> str:
+    return "" if value is None else f"{value.day} {value:%b %Y}"
 
 
 def assess_screening_status(

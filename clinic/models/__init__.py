@@ -2,6 +2,14 @@
 
 from clinic.models.client import Client
 from clinic.models.clinic import Clinic
+from clinic.models.homecare import (
+    HomeCarePlan,
+    HomeCarePlanItem,
+    IssuedHandout,
+    LibraryItem,
+    LibraryItemVersion,
+)
+from clinic.models.progress import OutcomeAssessment, OutcomeRecordChangeError, PainLogEntry
 from clinic.models.screening import (
     Clearance,
     FindingOverride,
@@ -20,8 +28,16 @@ __all__ = [
     "Clinic",
     "FindingOverride",
     "FormStash",
+    "HomeCarePlan",
+    "HomeCarePlanItem",
     "ImmutableRecordError",
+    "IssuedHandout",
+    "LibraryItem",
+    "LibraryItemVersion",
     "LoginSession",
+    "OutcomeAssessment",
+    "OutcomeRecordChangeError",
+    "PainLogEntry",
     "Role",
     "Screening",
     "ScreeningConfirmation",

@@ -4,27 +4,12 @@ from __future__ import annotations
 
 from flask import Flask
 
-from clinic.domain.catalogue import Laterality, Region
 from clinic.domain.screening import Finding
-
-_REGION_WORDS = {
-    Region.THIGH: "thigh",
-    Region.KNEE: "knee",
-    Region.CALF: "calf",
-    Region.SHIN: "shin",
-    Region.LOWER_LEG: "lower leg",
-    Region.WHOLE_LEG: "leg",
-}
 
 
 def describe_area(finding: Finding) -> str:
-    """Return where a finding holds, e.g. "left lower leg" or "calves of both legs"."""
-    region = _REGION_WORDS[finding.region] if finding.region is not None else "leg"
-    if finding.side in (Laterality.LEFT, Laterality.RIGHT):
-        return f"{finding.side.value} {region}"
-    if finding.region is None:
-        return "both legs"
-    return f"both legs ({region})" if region != "leg" else "both legs"
+    """Return where a finding holds, e.g. "left lower leg" or "both legs (calf)"."""
+    return finding.area_phrase
 
 
 def describe_cap(finding: Finding) -> str:

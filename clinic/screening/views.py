@@ -126,7 +126,7 @@ def _findings_choices(
     for finding in result.active_findings:
         if not wanted(finding):
             continue
-        choices.append(SelectChoice(finding.code, f"{finding.label} ({finding.area_label})"))
+        choices.append(SelectChoice(finding.code, f"{finding.label} ({finding.area_phrase})"))
     return choices
 
 

@@ -337,6 +337,15 @@ def list_unsigned(user: User) -> Sequence[Visit]:
     return db.session.scalars(statement.order_by(Visit.visit_on, Visit.start_time)).all()
 
 
+def list_visits_between(first: date, last: date) -> Sequence[Visit]:
+    """Return the clinic's visits between two days, in order."""
+    return db.session.scalars(
+        scoped(Visit)
+        .where(Visit.discarded_at.is_(None), Visit.visit_on >= first, Visit.visit_on <= last)
+        .order_by(Visit.visit_on, Visit.start_time, Visit.id)
+    ).all()
+
+
 def last_visit(client: Client) -> Visit | None:
     """Return the client's most recent visit with entries, to start the next one from."""
     for visit in list_client_visits(client):

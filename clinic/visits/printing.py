@@ -45,7 +45,7 @@ class PrintedNote:
     next_visit: str
     adverse: str
     signed: str
-    addenda: Sequence[tuple[str, str, str]]
+    addenda: Sequence[tuple[str, str, str, str]]
 
 
 def _text(value: int | None) -> str:
@@ -115,7 +115,6 @@ def build_printed_note(
             else "Draft: not signed"
         ),
         addenda=[
-            (a.author.full_name, format_datetime(a.created_at), f"{a.reason}: {a.text}")
-            for a in addenda
+            (a.author.full_name, format_datetime(a.created_at), a.reason, a.text) for a in addenda
         ],
     )

@@ -6,7 +6,7 @@ import secrets
 from datetime import date, datetime
 from typing import Any
 
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
@@ -91,7 +91,7 @@ def _render_form(
     client: Client, form: VisitForm, visit: Visit | None, status: int = 200, **extra: Any
 ) -> tuple[str, int]:
     form.pad_rows()
-    extra.setdefault("row_template", EntryForm(prefix="entries-__index__"))
+    extra.setdefault("row_template", EntryForm(prefix="entries-__index__-"))
     _, current = ops.check_visit_can_start(client, current_user.clinic, date.today())
     return (
         render_client_page(
@@ -192,6 +192,17 @@ def detail(client_id: int, visit_id: int) -> str:
     """Show a visit note, its addenda and follow-ups."""
     client = get_client_or_404(client_id)
     visit = ops.get_visit_or_404(client, visit_id)
+    return _render_detail(client, visit)
+
+
+def _render_detail(
+    client: Client,
+    visit: Visit,
+    *,
+    addendum_form: AddendumForm | None = None,
+    follow_up_form: FollowUpForm | None = None,
+) -> str:
+    """Render the note page, with a form that failed validation kept as it was typed."""
     return render_client_page(
         "visits/detail.html",
         client,
@@ -199,8 +210,8 @@ def detail(client_id: int, visit_id: int) -> str:
         addenda=ops.list_addenda(visit),
         follow_ups=ops.list_follow_ups(visit),
         confirm_form=ConfirmForm(version=visit.version),
-        addendum_form=AddendumForm(formdata=None),
-        follow_up_form=FollowUpForm(formdata=None),
+        addendum_form=addendum_form or AddendumForm(formdata=None),
+        follow_up_form=follow_up_form or FollowUpForm(formdata=None),
     )
 
 
@@ -346,16 +357,7 @@ def add_addendum(client_id: int, visit_id: int) -> str | Response:
         else:
             flash("The addendum was added under the note.", "success")
             return redirect(url_for("visits.detail", client_id=client.id, visit_id=visit.id))
-    return render_client_page(
-        "visits/detail.html",
-        client,
-        visit=visit,
-        addenda=ops.list_addenda(visit),
-        follow_ups=ops.list_follow_ups(visit),
-        confirm_form=ConfirmForm(version=visit.version),
-        addendum_form=form,
-        follow_up_form=FollowUpForm(formdata=None),
-    )
+    return _render_detail(client, visit, addendum_form=form)
 
 
 @bp.post("/clients/<int:client_id>/visits/<int:visit_id>/follow-up")
@@ -374,16 +376,7 @@ def follow_up(client_id: int, visit_id: int) -> str | Response:
         else:
             flash("The follow-up was recorded.", "success")
             return redirect(url_for("visits.detail", client_id=client.id, visit_id=visit.id))
-    return render_client_page(
-        "visits/detail.html",
-        client,
-        visit=visit,
-        addenda=ops.list_addenda(visit),
-        follow_ups=ops.list_follow_ups(visit),
-        confirm_form=ConfirmForm(version=visit.version),
-        addendum_form=AddendumForm(formdata=None),
-        follow_up_form=form,
-    )
+    return _render_detail(client, visit, follow_up_form=form)
 
 
 @bp.get("/clients/<int:client_id>/visits/<int:visit_id>/note.pdf")
@@ -412,6 +405,27 @@ def note_pdf(client_id: int, visit_id: int) -> Response:
 @bp.get("/visits/unsigned")
 def unsigned() -> str:
     """List the unsigned notes: your own, or the whole clinic's for the owner."""
-    from flask import render_template
+    return render_template(
+        "visits/list.html",
+        title="Unsigned notes",
+        intro=(
+            "Every therapist's drafts in the clinic."
+            if current_user.is_owner
+            else "Your drafts. Sign each one once the note is complete."
+        ),
+        visits=ops.list_unsigned(current_user),
+        empty="No unsigned notes.",
+    )
 
-    return render_template("visits/unsigned.html", visits=ops.list_unsigned(current_user))
+
+@bp.get("/visits/this-month")
+def this_month() -> str:
+    """List the clinic's visits this month."""
+    today = date.today()
+    return render_template(
+        "visits/list.html",
+        title=f"Visits in {today:%B %Y}",
+        intro="Every visit recorded this month, drafts included.",
+        visits=ops.list_visits_between(today.replace(day=1), today),
+        empty="No visits yet this month.",
+    )

@@ -175,10 +175,11 @@ def test_signed_in_user_visiting_login_goes_home(client, clinic_world):
     assert location(response) == "/"
 
 
-def test_home_sends_a_signed_in_user_to_the_client_list(client, clinic_world):
+def test_home_is_the_clinic_overview_for_a_signed_in_user(client, clinic_world):
     sign_in_form(client, clinic_world.a.therapist_email)
     response = client.get("/")
-    assert location(response) == "/clients/"
+    assert response.status_code == 200
+    assert "active client" in response.get_data(as_text=True)
 
 
 def test_logout_ends_the_sign_in_on_the_server(app, client, clinic_world):
