@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -41,6 +42,7 @@ from clinic.domain.visits import (
     Swelling,
 )
 from clinic.forms import ClinicForm, clean_text, enum_choices
+from clinic.models import TechniqueEntry
 from clinic.visits.operations import EntryDetails, VisitDetails
 
 NOTE_LENGTH = 5000
@@ -268,6 +270,27 @@ class VisitForm(ClinicForm):
             return int(self.version.data)
         except (TypeError, ValueError):
             return None
+
+    def load_entries(
+        self, entries: Iterable[TechniqueEntry], *, with_override_reasons: bool
+    ) -> None:
+        """Replace the rows with saved entries, as a draft or a copy to start from."""
+        while len(self.entries):
+            self.entries.pop_entry()
+        for entry in entries:
+            self.entries.append_entry(
+                {
+                    "technique": entry.technique.value,
+                    "target": entry.target.value,
+                    "side": entry.side.value,
+                    "pressure": str(entry.pressure.value),
+                    "minutes": entry.minutes,
+                    "repetitions": entry.repetitions,
+                    "hold_seconds": entry.hold_seconds,
+                    "note": entry.note,
+                    "override_reason": entry.override_reason if with_override_reasons else "",
+                }
+            )
 
     def pad_rows(self, blank: int = BLANK_ROWS) -> None:
         """Keep a few empty rows at the end, ready to fill without JavaScript."""

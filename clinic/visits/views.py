@@ -165,21 +165,8 @@ def _fill_new_form(form: VisitForm, client: Client, today: date) -> None:
     if request.args.get("from_last") == "1":
         last = ops.last_visit(client)
         if last is not None:
-            while len(form.entries):
-                form.entries.pop_entry()
-            for entry in last.entries:
-                form.entries.append_entry(
-                    {
-                        "technique": entry.technique.value,
-                        "target": entry.target.value,
-                        "side": entry.side.value,
-                        "pressure": str(entry.pressure.value),
-                        "minutes": entry.minutes,
-                        "repetitions": entry.repetitions,
-                        "hold_seconds": entry.hold_seconds,
-                        "note": entry.note,
-                    }
-                )
+            # A reason to work on an avoided area holds for one visit: it is not copied.
+            form.load_entries(last.entries, with_override_reasons=False)
             flash(
                 f"The entries of the visit on {last.visit_on:%d %b %Y} were copied. "
                 "Check each one before saving.",
@@ -226,22 +213,7 @@ def _form_from_visit(visit: Visit) -> VisitForm:
     form.knees.data = visit.knees.value
     form.adverse_response.data = visit.adverse_response.value
     form.version.data = str(visit.version)
-    while len(form.entries):
-        form.entries.pop_entry()
-    for entry in visit.entries:
-        form.entries.append_entry(
-            {
-                "technique": entry.technique.value,
-                "target": entry.target.value,
-                "side": entry.side.value,
-                "pressure": str(entry.pressure.value),
-                "minutes": entry.minutes,
-                "repetitions": entry.repetitions,
-                "hold_seconds": entry.hold_seconds,
-                "note": entry.note,
-                "override_reason": entry.override_reason,
-            }
-        )
+    form.load_entries(visit.entries, with_override_reasons=True)
     return form
 
 

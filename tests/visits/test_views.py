@@ -698,3 +698,19 @@ def test_client_page_lists_visits_newest_first(app, logged_in, clinic_world):
     assert "Petrissage (kneading) on left quadriceps" in page
     listing = logged_in.get("/clients/?q=Visitor").get_data(as_text=True)
     assert (TODAY - timedelta(days=7)).strftime("%b %Y") in listing
+
+
+def test_a_copied_visit_does_not_copy_the_reason_to_work_on_an_avoided_area(
+    app, logged_in, clinic_world
+):
+    a = clinic_world.a
+    client_id = ready_client(app, clinic_world)
+    factories.make_visit(
+        app, client_id, a.therapist_id, signed=True, visit_on=TODAY - timedelta(days=7),
+        entries=[{"technique": Technique.EFFLEURAGE, "target": Target.CALF, "side": Side.LEFT,
+                  "pressure": Pressure.LIGHT, "minutes": Decimal("5"),
+                  "override_reason": "Graze had healed that day"}],
+    )  # fmt: skip
+    page = logged_in.get(f"/clients/{client_id}/visits/new?from_last=1").get_data(as_text=True)
+    assert '<option selected value="effleurage">' in page
+    assert "Graze had healed that day" not in page
