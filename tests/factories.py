@@ -16,7 +16,7 @@ from clinic.auth import operations as auth_ops
 from clinic.clients import operations as client_ops
 from clinic.database import utcnow
 from clinic.domain.catalogue import Laterality, Pressure, Region, Side, Target, Technique
-from clinic.domain.homecare import Dose, ItemKind, describe_dose, safety_notes
+from clinic.domain.homecare import Dose, ItemKind, safety_notes
 from clinic.domain.intake import AffectedKnee, KneeDiagnosis, KneePainCause
 from clinic.domain.screening import Answer, blank_answers
 from clinic.domain.visits import VisitStatus
@@ -26,7 +26,6 @@ from clinic.models import (
     Client,
     Clinic,
     HomeCarePlan,
-    HomeCarePlanItem,
     IssuedHandout,
     Role,
     Screening,
@@ -331,26 +330,13 @@ def _store_plan(
         safety_notes=list(safety_notes(screening_ops.result_on(screening, date.today()))),
     )
     plan.items = [
-        HomeCarePlanItem(
+        homecare_ops.snapshot_plan_item(
+            entry,
             clinic_id=client.clinic_id,
             position=position,
-            builtin_code=None if entry.is_own else entry.item.code,
-            library_version_id=entry.own_version.id if entry.own_version else None,
-            item_version=entry.item.version,
-            kind=entry.item.kind,
-            title=entry.item.title,
-            purpose=entry.item.purpose,
-            steps=list(entry.item.steps),
-            cautions=list(entry.item.cautions),
-            changes=[],
-            dose_text=describe_dose(entry.item.dose),
-            hold_seconds=entry.item.dose.hold_seconds,
-            repetitions=entry.item.dose.repetitions,
-            sets=entry.item.dose.sets,
-            times_per_day=entry.item.dose.times_per_day,
-            times_per_week=entry.item.dose.times_per_week,
-            minutes=entry.item.dose.minutes,
-            each=entry.item.dose.each,
+            dose=entry.item.dose,
+            note="",
+            changes=(),
         )
         for position, entry in enumerate(entries)
     ]

@@ -402,27 +402,47 @@ def build_plan(
         safety_notes=list(safety_notes(current.result)),
     )
     plan.items = [
-        HomeCarePlanItem(
+        snapshot_plan_item(
+            entry,
             clinic_id=client.clinic_id,
             position=position,
-            builtin_code=None if entry.is_own else entry.item.code,
-            library_version_id=entry.own_version.id if entry.own_version else None,
-            item_version=entry.item.version,
-            kind=entry.item.kind,
-            title=entry.item.title,
-            purpose=entry.item.purpose,
-            steps=list(entry.item.steps),
-            cautions=list(entry.item.cautions),
-            changes=list(assessment.changes),
-            dose_text=describe_dose(pick.dose),
+            dose=pick.dose,
             note=pick.note,
-            **_dose_columns(pick.dose),
+            changes=assessment.changes,
         )
         for position, (entry, assessment, pick) in enumerate(chosen)
     ]
     db.session.add(plan)
     db.session.flush()
     return plan
+
+
+def snapshot_plan_item(
+    entry: LibraryEntry,
+    *,
+    clinic_id: int,
+    position: int,
+    dose: Dose,
+    note: str,
+    changes: Sequence[str],
+) -> HomeCarePlanItem:
+    """Copy a library item's text and version into a plan, so the plan never changes later."""
+    return HomeCarePlanItem(
+        clinic_id=clinic_id,
+        position=position,
+        builtin_code=None if entry.is_own else entry.item.code,
+        library_version_id=entry.own_version.id if entry.own_version else None,
+        item_version=entry.item.version,
+        kind=entry.item.kind,
+        title=entry.item.title,
+        purpose=entry.item.purpose,
+        steps=list(entry.item.steps),
+        cautions=list(entry.item.cautions),
+        changes=list(changes),
+        dose_text=describe_dose(dose),
+        note=note,
+        **_dose_columns(dose),
+    )
 
 
 def get_plan_or_404(client: Client, plan_id: int) -> HomeCarePlan:

@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from flask import abort
 from sqlalchemy import func, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -87,8 +88,6 @@ def get_screening_or_404(client: Client, screening_id: int) -> Screening:
     """Return one of a client's screenings in the signed-in user's clinic, or answer 404."""
     screening = get_scoped_or_404(Screening, screening_id)
     if screening.client_id != client.id:
-        from flask import abort
-
         abort(404)
     return screening
 

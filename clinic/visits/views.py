@@ -21,6 +21,7 @@ from clinic.extensions import db
 from clinic.forms import apply_violations
 from clinic.models import Client, Visit
 from clinic.pdf import render_pdf
+from clinic.screening.operations import CurrentScreening, load_current_screening
 from clinic.visits import bp
 from clinic.visits import operations as ops
 from clinic.visits.forms import AddendumForm, ConfirmForm, EntryForm, FollowUpForm, VisitForm
@@ -88,11 +89,17 @@ def _apply_refusal(form: VisitForm, refused: ops.EntriesRefused) -> None:
 
 
 def _render_form(
-    client: Client, form: VisitForm, visit: Visit | None, status: int = 200, **extra: Any
+    client: Client,
+    form: VisitForm,
+    visit: Visit | None,
+    status: int = 200,
+    current: CurrentScreening | None = None,
+    **extra: Any,
 ) -> tuple[str, int]:
     form.pad_rows()
     extra.setdefault("row_template", EntryForm(prefix="entries-__index__-"))
-    _, current = ops.check_visit_can_start(client, current_user.clinic, date.today())
+    if current is None:
+        current = load_current_screening(client, current_user.clinic, date.today())
     return (
         render_client_page(
             "visits/form.html", client, form=form, visit=visit, current=current, **extra
@@ -150,7 +157,7 @@ def new(client_id: int) -> str | Response | tuple[str, int]:
         else:
             flash("The visit was saved as a draft. Sign it when the note is complete.", "success")
             return redirect(url_for("visits.detail", client_id=client.id, visit_id=visit.id))
-    return _render_form(client, form, None)
+    return _render_form(client, form, None, current=current)
 
 
 def _fill_new_form(form: VisitForm, client: Client, today: date) -> None:
