@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_wtf.file import FileField
 from wtforms import (
+    BooleanField,
     EmailField,
     HiddenField,
     IntegerField,
@@ -44,6 +45,23 @@ class ClinicSettingsForm(ClinicForm):
             InputRequired("Enter a number of days."),
             NumberRange(1, 365, "Choose between 1 and 365 days."),
         ],
+    )
+    retention_years = IntegerField(
+        "Keep records for (years after the last visit)",
+        description=(
+            "Nothing is ever deleted automatically: the retention report lists the clients "
+            "whose records are past this period. Check your local rules; usually 10."
+        ),
+        validators=[
+            InputRequired("Enter a number of years."),
+            NumberRange(1, 100, "Choose between 1 and 100 years."),
+        ],
+    )
+    require_two_factor = BooleanField(
+        "Everyone must use two-step sign-in",
+        description=(
+            "Each account then needs a code from an authenticator app as well as its password."
+        ),
     )
     # Optional so a form without it keeps the saved paper (the select always sends one).
     paper_size = RadioField(

@@ -42,6 +42,8 @@ def clinic_settings() -> str | Response | tuple[str, int]:
         clinic.address = form.address.data or ""
         clinic.phone = form.phone.data or ""
         clinic.screening_valid_days = form.screening_valid_days.data
+        clinic.retention_years = form.retention_years.data
+        clinic.require_two_factor = bool(form.require_two_factor.data)
         homecare_ops.set_paper_size(clinic, form.paper_size.data or clinic.paper_size)
         db.session.commit()
         flash("The clinic's details were saved.", "success")

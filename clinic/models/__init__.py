@@ -1,5 +1,6 @@
 """All models, imported here so that Alembic and create_all see every table."""
 
+from clinic.models.audit import AuditAction, AuditChangeError, AuditEntry
 from clinic.models.client import Client
 from clinic.models.clinic import Clinic
 from clinic.models.homecare import (
@@ -18,11 +19,14 @@ from clinic.models.screening import (
     ScreeningConfirmation,
 )
 from clinic.models.stash import FormStash
-from clinic.models.user import LoginSession, Role, User
+from clinic.models.user import LoginSession, RecoveryCode, Role, User
 from clinic.models.visit import Addendum, SignedVisitError, TechniqueEntry, Visit, VisitFollowUp
 
 __all__ = [
     "Addendum",
+    "AuditAction",
+    "AuditChangeError",
+    "AuditEntry",
     "Clearance",
     "Client",
     "Clinic",
@@ -38,6 +42,7 @@ __all__ = [
     "OutcomeAssessment",
     "OutcomeRecordChangeError",
     "PainLogEntry",
+    "RecoveryCode",
     "Role",
     "Screening",
     "ScreeningConfirmation",

@@ -40,6 +40,11 @@ class User(TimestampMixin, Base):
     # Set for one-time passwords the owner hands out: the next sign-in must replace it.
     must_change_password: Mapped[bool] = mapped_column(default=False)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    # Two-step sign-in: a TOTP secret (base32) once the person has confirmed a first code,
+    # and the last time step accepted, so that a code is never accepted twice.
+    totp_secret: Mapped[str | None] = mapped_column(String(64), default=None)
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    totp_last_step: Mapped[int | None] = mapped_column(default=None)
     version: Mapped[int] = mapped_column(default=1)
 
     clinic: Mapped[Clinic] = relationship(lazy="joined", innerjoin=True)
@@ -66,6 +71,10 @@ class User(TimestampMixin, Base):
     def is_owner(self) -> bool:
         return self.role is Role.OWNER
 
+    @property
+    def has_two_factor(self) -> bool:
+        return self.totp_secret is not None and self.totp_enabled_at is not None
+
 
 class LoginSession(Base):
     """One browser's sign-in, so that logout and password changes can end it on the server."""
@@ -84,3 +93,16 @@ class LoginSession(Base):
     user_agent: Mapped[str] = mapped_column(String(300), default="")
 
     user: Mapped[User] = relationship(lazy="joined", innerjoin=True)
+
+
+class RecoveryCode(Base):
+    """A one-use code that stands in for the authenticator app when the phone is lost."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    # SHA-256 of the normalised code: the codes are random, so a plain hash is enough.
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)

@@ -104,6 +104,7 @@ def test_clinic_settings_with_odd_text(app, owner, clinic_world, field, name):
         "address": "1 River Rd",
         "phone": "555 0100",
         "screening_valid_days": "30",
+        "retention_years": "10",
         "version": "1",
     }
     data[field] = payload
@@ -132,6 +133,7 @@ def test_clinic_settings_save_odd_but_valid_text_cleaned(app, owner, clinic_worl
             "address": payload,
             "phone": "555 0100",
             "screening_valid_days": "30",
+            "retention_years": "10",
             "version": "1",
         },
     )

@@ -45,6 +45,7 @@ def settings_data(**overrides: Any) -> dict[str, Any]:
         "address": "9 Tendon Row\nKneeton",
         "phone": "555 010 0300",
         "screening_valid_days": "30",
+        "retention_years": "10",
         "version": "1",
     }
     data.update(overrides)

@@ -168,6 +168,7 @@ def test_the_paper_follows_the_clinic_setting(app, owner, clinic_world, paper, s
         "address": "1 River Rd",
         "phone": "555 0100",
         "screening_valid_days": "30",
+        "retention_years": "10",
         "paper_size": paper,
         "version": "1",
     }

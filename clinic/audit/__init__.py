@@ -1,0 +1,7 @@
+"""The audit trail: recording who did what to which record, and the owner's view of it."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+bp = Blueprint("audit", __name__, url_prefix="/audit")
