@@ -8,6 +8,9 @@ PORT ?= 5000
 WORKERS ?= 1
 THREADS ?= 8
 CHROMIUM ?= /usr/bin/chromium
+# pytest-xdist workers: one per core by default; PYTEST_WORKERS=0 runs in one process.
+PYTEST_WORKERS ?= auto
+PYTEST_PARALLEL := $(if $(filter 0,$(PYTEST_WORKERS)),,-n $(PYTEST_WORKERS) --dist worksteal)
 
 .PHONY: run test lint format chromium test-sqlite test-postgresql clean
 
@@ -55,11 +58,11 @@ chromium:
 	fi
 
 test-sqlite: $(VENV)/.installed-dev
-	$(BIN)/python -m pytest --backend=sqlite $(PYTEST_ARGS)
+	$(BIN)/python -m pytest --backend=sqlite $(PYTEST_PARALLEL) $(PYTEST_ARGS)
 
 test-postgresql: $(VENV)/.installed-dev
 	@if [ -n "$$CLINIC_TEST_DATABASE_URL" ]; then \
-		$(BIN)/python -m pytest --backend=postgresql $(PYTEST_ARGS); \
+		$(BIN)/python -m pytest --backend=postgresql $(PYTEST_PARALLEL) $(PYTEST_ARGS); \
 	else \
 		echo "CLINIC_TEST_DATABASE_URL is not set: the PostgreSQL run is skipped."; \
 	fi

@@ -54,6 +54,26 @@ def _postgres_url() -> str:
     return normalise_database_url(os.environ.get("CLINIC_TEST_DATABASE_URL", ""))
 
 
+def _worker_postgres_url(url: str) -> str:
+    """Give each pytest-xdist worker a database of its own beside the configured one."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not worker:
+        return url
+    base = sa.make_url(url)
+    name = f"{base.database}_{worker}"
+    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            exists = connection.scalar(
+                sa.text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
+            )
+            if not exists:
+                connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    finally:
+        admin.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
 def pytest_report_header(config: pytest.Config) -> str:
     backend = _backend(config)
     if backend == "postgresql":
@@ -95,6 +115,9 @@ def database_template(backend: str, tmp_path_factory: pytest.TempPathFactory) ->
     try:
         with engine.begin() as connection:
             connection.execute(sa.text("SELECT 1"))
+        engine.dispose()
+        url = _worker_postgres_url(url)
+        engine = sa.create_engine(url)
     except sa.exc.OperationalError as error:
         _fail_or_skip(f"PostgreSQL is unreachable at {url}: {error.orig}")
     reset_postgres_schema(engine)
