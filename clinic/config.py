@@ -12,6 +12,12 @@ class DefaultConfig:
     # None means instance/clinic.sqlite3; DATABASE_URL overrides it.
     SQLALCHEMY_DATABASE_URI: str | None = None
     SQLALCHEMY_ENGINE_OPTIONS: dict[str, object] = {"pool_pre_ping": True}
+    # SQLite only: milliseconds a save waits for another writer before the page says the
+    # records are busy (503, nothing saved, the form kept to send again).
+    SQLITE_BUSY_TIMEOUT_MS = 15_000
+    # PostgreSQL only: the same wait for a row or table lock (PostgreSQL's own default is to
+    # wait for ever, which would leave a therapist looking at a page that never loads).
+    POSTGRESQL_LOCK_TIMEOUT_MS = 15_000
 
     # Minutes without a request after which a sign-in ends (checked on the server).
     IDLE_TIMEOUT_MINUTES = 30

@@ -7,11 +7,14 @@ import sqlite3
 from datetime import UTC, datetime
 from typing import Any
 
+from flask import current_app, has_app_context
 from sqlalchemy import DateTime, Engine, Enum, Integer, event
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
 
+# How long a write waits for another writer before giving up; the app's
+# SQLITE_BUSY_TIMEOUT_MS setting overrides it for the connections it opens.
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 
 
@@ -84,11 +87,18 @@ def _configure_sqlite(dbapi_connection: Any, connection_record: ConnectionPoolEn
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys = ON")
-    cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute(f"PRAGMA busy_timeout = {_sqlite_busy_timeout_ms()}")
     cursor.execute("PRAGMA journal_mode = WAL")
     # FULL: a committed visit note survives a power cut, not just a crash.
     cursor.execute("PRAGMA synchronous = FULL")
     cursor.close()
+
+
+def _sqlite_busy_timeout_ms() -> int:
+    # Flask-SQLAlchemy opens an app's connections inside that app's context.
+    if has_app_context():
+        return int(current_app.config.get("SQLITE_BUSY_TIMEOUT_MS", SQLITE_BUSY_TIMEOUT_MS))
+    return SQLITE_BUSY_TIMEOUT_MS
 
 
 @event.listens_for(Engine, "begin")

@@ -1,12 +1,16 @@
-"""Error pages: plain words, no stack traces, and a rollback before a 500."""
+"""Error pages: plain words, no stack traces, a rollback before a 500, busy records a 503."""
 
 from __future__ import annotations
 
-from flask import Flask, render_template, request
+import sqlite3
+
+from flask import Flask, g, render_template, request
 from flask_wtf.csrf import CSRFError
+from psycopg import errors as pg_errors
+from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
-from clinic.extensions import db
+from clinic.extensions import db, login_manager
 
 MESSAGES = {
     400: ("The request could not be read", "Something in what was sent did not make sense."),
@@ -17,6 +21,7 @@ MESSAGES = {
     413: ("Too large", "What you sent is larger than the app accepts."),
     429: ("Too many attempts", "Please wait a few minutes and try again."),
     500: ("Something went wrong", "Nothing was saved. Please try again."),
+    503: ("The records are busy", "Nothing was saved. Please try again in a moment."),
 }
 
 
@@ -26,6 +31,55 @@ def render_error(status: int, detail: str | None = None) -> tuple[str, int]:
     return (
         render_template("errors/error.html", status=status, title=title, message=detail or message),
         status,
+    )
+
+
+# SQLite's SQLITE_BUSY ("database is locked") and SQLITE_LOCKED (a table locked by another
+# statement on the same connection); extended codes keep the primary code in the low byte.
+SQLITE_BUSY_CODES = frozenset({5, 6})
+# PostgreSQL's "try the transaction again" errors: they end a transaction but not a fault.
+POSTGRES_BUSY_ERRORS = (
+    pg_errors.SerializationFailure,
+    pg_errors.DeadlockDetected,
+    pg_errors.LockNotAvailable,
+)
+BUSY_RETRY_AFTER_SECONDS = 5
+
+
+def is_busy_error(error: BaseException) -> bool:
+    """Return whether a database error means "busy, try again" rather than a fault."""
+    original = error.orig if isinstance(error, DBAPIError) else error
+    if isinstance(original, POSTGRES_BUSY_ERRORS):
+        return True
+    if isinstance(original, sqlite3.OperationalError):
+        code = getattr(original, "sqlite_errorcode", None)
+        if isinstance(code, int):
+            return code & 0xFF in SQLITE_BUSY_CODES
+        message = str(original).lower()
+        return "locked" in message or "busy" in message
+    return False
+
+
+def render_busy() -> tuple[str, int, dict[str, str]]:
+    """Render the "records are busy" page, with a button that sends a posted form again."""
+    # The page must not read the database: it is still busy, and the rollback expired the
+    # signed-in account's row. It shows as to a visitor; the sign-in itself is untouched.
+    g._login_user = login_manager.anonymous_user()
+    action = request.full_path if request.query_string else request.path
+    fields = list(request.form.items(multi=True)) if request.method == "POST" else []
+    # A password is never written into a page; such a form is opened again and typed again.
+    asks_password = any("password" in name for name, _ in fields)
+    return (
+        render_template(
+            "errors/busy.html",
+            action=action,
+            resend=request.method == "POST" and not asks_password,
+            asks_password=asks_password,
+            fields=fields,
+            had_files=bool(request.files),
+        ),
+        503,
+        {"Retry-After": str(BUSY_RETRY_AFTER_SECONDS), "Cache-Control": "no-store"},
     )
 
 
@@ -49,9 +103,28 @@ def register_error_handlers(app: Flask) -> None:
             from clinic.auth.views import render_login_throttled
 
             return render_login_throttled()
+        if error.code == 429 and request.endpoint == "auth.login_code":
+            from clinic.auth.views import render_code_throttled
+
+            return render_code_throttled()
         # A view that aborts with its own description has something specific to say.
         custom = error.description if error.description != type(error).description else None
         return render_error(error.code, custom)
+
+    @app.errorhandler(DBAPIError)
+    def database_error(error: DBAPIError) -> tuple[str, int, dict[str, str]]:
+        if not is_busy_error(error):
+            # Any other database failure is a fault: the 500 handler below answers it.
+            raise error
+        db.session.rollback()
+        return render_busy()
+
+    def raw_busy_error(error: Exception) -> tuple[str, int, dict[str, str]]:
+        db.session.rollback()
+        return render_busy()
+
+    for busy_error in POSTGRES_BUSY_ERRORS:
+        app.register_error_handler(busy_error, raw_busy_error)
 
     @app.errorhandler(500)
     def internal_error(error: Exception) -> tuple[str, int]:

@@ -39,6 +39,8 @@ def register_config(app: Flask, test_config: Mapping[str, Any] | None) -> None:
     app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(
         app.config["SQLALCHEMY_DATABASE_URI"]
     )
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        _set_postgresql_lock_timeout(app)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _read_or_create_secret_key()
     # The cookie outlives the idle timeout on purpose: the server ends idle sign-ins itself
@@ -52,6 +54,17 @@ def register_config(app: Flask, test_config: Mapping[str, Any] | None) -> None:
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies
         )
+
+
+def _set_postgresql_lock_timeout(app: Flask) -> None:
+    # Passed as a connection option so every pooled connection has it; an explicit
+    # "options" in SQLALCHEMY_ENGINE_OPTIONS wins.
+    options = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"])
+    connect_args = dict(options.get("connect_args") or {})
+    timeout = int(app.config["POSTGRESQL_LOCK_TIMEOUT_MS"])
+    connect_args.setdefault("options", f"-c lock_timeout={timeout}")
+    options["connect_args"] = connect_args
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
 
 
 def _read_or_create_secret_key() -> str:
