@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import click
 from email_validator import EmailNotValidError, validate_email
@@ -10,6 +11,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
+from clinic import backup
 from clinic.auth import operations as auth_ops
 from clinic.clients import operations as client_ops
 from clinic.domain.errors import RuleViolation
@@ -207,6 +209,65 @@ def _demo_intake(details: dict[str, object]) -> client_ops.Intake:
     merged = {**defaults, **details}
     merged["consent_name"] = f"{merged['first_name']} {merged['last_name']}"
     return client_ops.Intake(**merged)  # type: ignore[arg-type]
+
+
+def _database_url() -> str:
+    return str(current_app.config["SQLALCHEMY_DATABASE_URI"])
+
+
+def _size(size: int) -> str:
+    value, unit = float(size), "bytes"
+    for larger in ("KB", "MB", "GB"):
+        if value < 1024:
+            break
+        value, unit = value / 1024, larger
+    return f"{size} bytes" if unit == "bytes" else f"{value:.1f} {unit}"
+
+
+@group.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace PATH if it already exists.")
+def backup_command(path: Path, force: bool) -> None:
+    """Copy the database to PATH, safely while the app is running."""
+    try:
+        summary = backup.backup_database(_database_url(), path, force=force)
+    except backup.BackupError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(
+        f"Backed up {backup.describe_database(_database_url())} to {summary.path} "
+        f"({_size(summary.size)}, database revision {summary.revision}): "
+        f"{summary.clients} client(s), {summary.visits} visit(s)."
+    )
+
+
+@group.command("restore")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def restore_command(path: Path, yes: bool) -> None:
+    """Replace every record in the database with the backup in PATH (stop the app first)."""
+    database_url = _database_url()
+    where = backup.describe_database(database_url)
+    try:
+        check = backup.check_backup(database_url, path)
+        if not yes:
+            click.confirm(
+                f"Every record in {where} will be replaced by the backup {path} "
+                f"(database revision {check.revision}); anything saved since it was made is "
+                "lost. Stop the app before restoring. Restore now?",
+                abort=True,
+            )
+        # No pooled connection of this process may hold the database during the restore.
+        db.session.remove()
+        db.engine.dispose()
+        backup.restore_database(database_url, path)
+    except backup.BackupError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"Restored {path} into {where} (database revision {check.revision}).")
+    if check.state is backup.RevisionState.OLDER:
+        click.echo(
+            "The backup is from an older version of clinic: run "
+            "`flask --app clinic db upgrade` before starting the app (`make run` does it)."
+        )
 
 
 def register_commands(app: Flask) -> None:

@@ -8,3 +8,6 @@ from clinic.access import require_owner
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 bp.before_request(require_owner)
+
+# Importing the report's module attaches its routes to the blueprint.
+from clinic.admin import retention as _retention  # noqa: E402, F401

@@ -1,0 +1,39 @@
+"""The retention report: clients whose records are past the clinic's retention period."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Response, current_app, render_template, request
+from flask_login import current_user
+
+from clinic.admin import bp
+from clinic.admin import operations as ops
+
+
+@bp.get("/clinic/retention")
+def retention() -> str:
+    """List the clients past the retention period, oldest first; nothing is deleted."""
+    clinic = current_user.clinic
+    report = ops.list_past_retention(
+        clinic.id,
+        clinic.retention_years,
+        date.today(),
+        page=request.args.get("page", 1, type=int) or 1,
+        per_page=int(current_app.config["CLIENTS_PER_PAGE"]),
+    )
+    return render_template("admin/retention.html", report=report)
+
+
+@bp.get("/clinic/retention.csv")
+def retention_csv() -> Response:
+    """Download the whole retention report as CSV (recorded by the audit trail's hook)."""
+    clinic = current_user.clinic
+    today = date.today()
+    body = ops.export_past_retention_csv(clinic.id, clinic.retention_years, today)
+    filename = f"retention-report-{today.isoformat()}.csv"
+    return Response(
+        body.encode("utf-8"),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
