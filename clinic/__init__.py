@@ -12,7 +12,8 @@ from clinic.settings import INSTANCE_DIR, TEMPLATES_DIR
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app: configuration, extensions, security, blueprints, errors and CLI."""
-    from clinic import auth, cli, errors, settings, templating, views
+    from clinic import auth, cli, errors, security, settings, templating, views
+    from clinic.audit.recording import register_audit
 
     app = Flask(
         __name__,
@@ -22,7 +23,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     settings.register_config(app, test_config)
     settings.register_extensions(app)
     auth.register_security(app)
+    security.register_headers(app)
     views.register_blueprints(app)
+    register_audit(app)
     errors.register_error_handlers(app)
     templating.register_template_helpers(app)
     cli.register_commands(app)

@@ -26,6 +26,8 @@ def register_blueprints(app: Flask) -> None:
     # Importing a feature's views attaches its routes to its blueprint.
     from clinic.admin import bp as admin_bp
     from clinic.admin import views as _admin_views  # noqa: F401
+    from clinic.audit import bp as audit_bp
+    from clinic.audit import views as _audit_views  # noqa: F401
     from clinic.auth import bp as auth_bp
     from clinic.auth import views as _auth_views  # noqa: F401
     from clinic.clients import bp as clients_bp
@@ -48,4 +50,5 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(homecare_library_bp)
     app.register_blueprint(progress_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(audit_bp)
     app.add_url_rule("/", "home", progress_views.overview)

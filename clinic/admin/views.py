@@ -13,6 +13,7 @@ from clinic.access import get_user_or_404, scoped
 from clinic.admin import bp
 from clinic.admin.forms import ClinicSettingsForm, ConfirmForm, LogoForm, NewUserForm
 from clinic.auth import operations as auth_ops
+from clinic.auth import two_factor
 from clinic.domain.errors import RuleViolation
 from clinic.extensions import db
 from clinic.forms import apply_violations
@@ -47,6 +48,9 @@ def clinic_settings() -> str | Response | tuple[str, int]:
         homecare_ops.set_paper_size(clinic, form.paper_size.data or clinic.paper_size)
         db.session.commit()
         flash("The clinic's details were saved.", "success")
+        if clinic.require_two_factor and not current_user.has_two_factor:
+            # The owner goes first; the Clinic page stays open to them to lift it again.
+            return redirect(url_for("auth.two_step"))
         return redirect(url_for("admin.clinic_settings"))
     return _render_clinic_settings(form)
 
@@ -146,6 +150,26 @@ def reset_password(user_id: int) -> str | Response:
     password = auth_ops.reset_password(user)
     db.session.commit()
     return render_template("admin/one_time_password.html", user=user, password=password, reset=True)
+
+
+@bp.post("/users/<int:user_id>/reset-two-step")
+def reset_two_step(user_id: int) -> Response:
+    """Clear a colleague's two-step sign-in (a lost phone) and sign them out everywhere."""
+    user = get_user_or_404(user_id)
+    if ConfirmForm().validate_on_submit():
+        try:
+            two_factor.reset_two_factor(current_user, user, remote_addr=request.remote_addr or "")
+        except RuleViolation as violation:
+            db.session.rollback()
+            flash(violation.message, "error")
+        else:
+            db.session.commit()
+            flash(
+                f"{user.full_name}'s two-step sign-in was reset and their sign-ins ended. "
+                "They can sign in with their password and set it up on their new phone.",
+                "success",
+            )
+    return redirect(url_for("admin.users"))
 
 
 @bp.post("/users/<int:user_id>/deactivate")

@@ -4,4 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint
 
+from clinic.access import require_owner
+
 bp = Blueprint("audit", __name__, url_prefix="/audit")
+bp.before_request(require_owner)

@@ -28,6 +28,16 @@ bp = Blueprint("auth", __name__)
 
 ViewT = TypeVar("ViewT", bound=Callable[..., Any])
 SETUP_DONE_KEY = "clinic.setup_done"
+# The pages someone can still use while their clinic waits for them to set up two-step sign-in.
+TWO_STEP_SETUP_ENDPOINTS = frozenset(
+    {
+        "auth.two_step",
+        "auth.two_step_start",
+        "auth.two_step_confirm",
+        "auth.change_password",
+        "auth.logout",
+    }
+)
 
 
 def public(view: ViewT) -> ViewT:
@@ -140,6 +150,19 @@ def _guard() -> Response | None:
     ):
         flash("Choose your own password before you carry on.", "info")
         return redirect(url_for("auth.change_password"))
+    if (
+        current_user.clinic.require_two_factor
+        and not current_user.has_two_factor
+        and endpoint not in TWO_STEP_SETUP_ENDPOINTS
+        # The owner can always reach the clinic's settings to lift the requirement again.
+        and not (current_user.is_owner and endpoint == "admin.clinic_settings")
+    ):
+        flash(
+            "Your clinic asks everyone to use two-step sign-in. Set it up to carry on: "
+            "it takes a minute and an authenticator app on your phone.",
+            "info",
+        )
+        return redirect(url_for("auth.two_step"))
     return None
 
 

@@ -1,4 +1,4 @@
-"""Forms for setup, signing in and changing a password."""
+"""Forms for setup, signing in, changing a password and two-step sign-in."""
 
 from __future__ import annotations
 
@@ -80,5 +80,65 @@ class ChangePasswordForm(NewPasswordMixin, ClinicForm):
     current_password = PasswordField(
         "Current password",
         validators=[DataRequired("Enter your current password."), Length(max=1024)],
+        render_kw={"autocomplete": "current-password"},
+    )
+
+
+CODE_REQUIRED = "Type the code."
+
+
+class SignInCodeForm(ClinicForm):
+    """The second step of signing in: an app code or a recovery code."""
+
+    code = StringField(
+        "Code",
+        description="The 6 digits your authenticator app shows now, or one of your recovery codes.",
+        validators=[DataRequired(CODE_REQUIRED), Length(max=40)],
+        render_kw={
+            "autocomplete": "one-time-code",
+            "autofocus": True,
+            "autocapitalize": "off",
+            "spellcheck": "false",
+        },
+    )
+
+
+class StartTwoStepForm(ClinicForm):
+    """An empty form: the button that starts setting up two-step sign-in."""
+
+
+class ConfirmTwoStepForm(ClinicForm):
+    """The first code from the authenticator app, which turns two-step sign-in on."""
+
+    code = StringField(
+        "Code from the app",
+        description="The 6 digits the app shows for this clinic.",
+        validators=[DataRequired(CODE_REQUIRED), Length(max=40)],
+        render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"},
+    )
+
+
+class DisableTwoStepForm(ClinicForm):
+    """The password and a code, to turn two-step sign-in off."""
+
+    password = PasswordField(
+        "Your password",
+        validators=[DataRequired("Enter your password."), Length(max=1024)],
+        render_kw={"autocomplete": "current-password"},
+    )
+    code = StringField(
+        "Code",
+        description="The 6 digits your app shows now, or one of your recovery codes.",
+        validators=[DataRequired(CODE_REQUIRED), Length(max=40)],
+        render_kw={"autocomplete": "one-time-code", "autocapitalize": "off"},
+    )
+
+
+class RecoveryCodesForm(ClinicForm):
+    """The password or a current app code, to make new recovery codes."""
+
+    proof = PasswordField(
+        "Your password, or the code your app shows now",
+        validators=[DataRequired("Enter your password or a code."), Length(max=1024)],
         render_kw={"autocomplete": "current-password"},
     )

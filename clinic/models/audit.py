@@ -90,7 +90,11 @@ event.listen(AuditEntry, "before_delete", _refuse_change)
 @event.listens_for(Session, "do_orm_execute")
 def _refuse_bulk_change(state: ORMExecuteState) -> None:
     statement = state.statement
-    if isinstance(statement, Update | Delete) and statement.table is AuditEntry.__table__:
+    # The statement's table may be an annotated copy of the Table, so compare by name.
+    if (
+        isinstance(statement, Update | Delete)
+        and getattr(statement.table, "name", None) == AuditEntry.__tablename__
+    ):
         raise AuditChangeError("Audit entries are never changed or deleted")
 
 

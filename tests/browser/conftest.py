@@ -233,9 +233,14 @@ def save_screenshot(page: Page, name: str, *, full_page: bool = True) -> Path:
     SCREENSHOT_DIR.mkdir(exist_ok=True)
     path = SCREENSHOT_DIR / f"{name}.png"
     # A full-page shot keeps the first screen's viewport, so a sticky bar would be painted
-    # halfway down the picture; let it sit at the end of its form instead.
-    style = ".actions--sticky { position: static !important; }" if full_page else None
-    page.screenshot(path=str(path), full_page=full_page, animations="disabled", style=style)
+    # halfway down the picture; let it sit at the end of its form instead. Set through the
+    # DOM, not screenshot(style=...): that injects a <style> the app's CSP refuses.
+    if full_page:
+        page.evaluate(
+            "document.querySelectorAll('.actions--sticky').forEach("
+            "el => el.style.setProperty('position', 'static', 'important'))"
+        )
+    page.screenshot(path=str(path), full_page=full_page, animations="disabled")
     return path
 
 
