@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from clinic import backup
 from clinic.auth import operations as auth_ops
+from clinic.auth import two_factor
 from clinic.clients import operations as client_ops
 from clinic.domain.errors import RuleViolation
 from clinic.domain.intake import AffectedKnee, KneeDiagnosis, KneePainCause
@@ -74,6 +75,27 @@ def create_user_command(
     db.session.commit()
     click.echo(
         f"Created {user.role.value} {user.email} in clinic '{clinic.name}' (id {clinic.id})."
+    )
+
+
+@group.command("reset-two-step")
+@click.argument("email")
+def reset_two_step_command(email: str) -> None:
+    """Turn off an account's two-step sign-in, for someone locked out without phone or codes."""
+    user = db.session.scalars(
+        select(User).where(User.email == auth_ops.normalise_email(email))
+    ).first()
+    if user is None:
+        raise click.ClickException(f"No account has the email address {email}.")
+    try:
+        two_factor.reset_two_factor(None, user)
+    except RuleViolation as violation:
+        db.session.rollback()
+        raise click.ClickException(violation.message) from violation
+    db.session.commit()
+    click.echo(
+        f"Two-step sign-in is off for {user.email}, and all their sign-ins ended. They sign in "
+        "with their password and can set it up again (their clinic may require it)."
     )
 
 

@@ -13,8 +13,10 @@ from wtforms.fields.choices import SelectChoice
 from clinic.domain.errors import RuleViolation
 
 # C0 controls other than tab, newline and carriage return, and DEL: PostgreSQL refuses NUL
-# outright and the others only corrupt printed notes.
-_CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# outright and the others only corrupt printed notes. Also the bidirectional embedding,
+# override and isolate controls: right-to-left names display correctly without them, and
+# with them "gnp.exe" shows as "exe.png", which only serves to disguise text.
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
 
 
 def clean_text(value: Any) -> Any:

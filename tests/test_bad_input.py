@@ -289,3 +289,18 @@ def test_unknown_urls_give_the_404_page(logged_in):
         response = logged_in.get(url)
         assert response.status_code == 404, url
         assert "Not found" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("typed", "kept"),
+    [
+        ("  Zoë Ñúñez  ", "Zoë Ñúñez"),
+        ("עברית and العربية", "עברית and العربية"),
+        ("invoice \u202egnp.exe\u202c", "invoice gnp.exe"),
+        ("\u2066isolated\u2069 \u202aembedded\u202c", "isolated embedded"),
+        ("line one\nline two\ttabbed", "line one\nline two\ttabbed"),
+        ("nul\x00 and bell\x07", "nul and bell"),
+    ],
+)
+def test_typed_text_loses_only_controls_that_corrupt_or_disguise_it(typed, kept):
+    assert clean_text(typed) == kept

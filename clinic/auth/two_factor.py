@@ -335,9 +335,13 @@ def regenerate_recovery_codes(user: User, proof: str, *, remote_addr: str = "") 
     return codes
 
 
-def reset_two_factor(actor: User, user: User, *, remote_addr: str = "") -> None:
-    """Clear a colleague's two-step sign-in (a lost phone) and end all their sign-ins."""
-    if user.id == actor.id:
+def reset_two_factor(actor: User | None, user: User, *, remote_addr: str = "") -> None:
+    """Clear someone's two-step sign-in (a lost phone) and end all their sign-ins.
+
+    The actor is the owner doing it in the app, or None for the `clinic reset-two-step`
+    command, the way back in for an owner who lost both phone and recovery codes.
+    """
+    if actor is not None and user.id == actor.id:
         raise RuleViolation(
             None, "To turn off your own two-step sign-in, use the Two-step sign-in page."
         )
@@ -345,12 +349,13 @@ def reset_two_factor(actor: User, user: User, *, remote_addr: str = "") -> None:
         raise RuleViolation(None, f"{user.full_name} does not use two-step sign-in.")
     _clear_two_factor(user)
     end_all_login_sessions(user, "two-step reset")
+    where = "" if actor is not None else " from the server's command line"
     record_event(
         AuditAction.SECURITY,
         clinic_id=user.clinic_id,
-        user_id=actor.id,
+        user_id=actor.id if actor is not None else None,
         record_type="user",
         record_id=user.id,
-        summary=f"Two-step sign-in reset for {user.full_name}",
+        summary=f"Two-step sign-in reset for {user.full_name}{where}",
         remote_addr=remote_addr,
     )

@@ -793,3 +793,40 @@ def test_right_codes_do_not_count_towards_the_limit(limited):
         assert location(code_step(client, code_at(secret, clock.now))) == "/"
         client.post("/logout")
         clock.advance(STEP)
+
+
+def test_the_command_line_resets_an_owner_locked_out_without_phone_or_codes(
+    app: Flask, runner: Any, people: People, clock: Clock
+) -> None:
+    owner = signed_in(app, people.owner_email)
+    turn_on(owner, clock)
+    result = runner.invoke(args=["clinic", "reset-two-step", people.owner_email.upper()])
+    assert result.exit_code == 0, result.output
+    assert "Two-step sign-in is off for owner@example.com" in result.output
+    with app.app_context():
+        user = db.session.get_one(User, people.owner_id)
+        assert not user.has_two_factor
+        assert db.session.scalars(select(RecoveryCode)).all() == []
+        entry = db.session.scalars(
+            select(AuditEntry).where(AuditEntry.summary.like("%command line%"))
+        ).one()
+        assert (entry.action, entry.user_id, entry.record_id) == (
+            AuditAction.SECURITY,
+            None,
+            people.owner_id,
+        )
+    assert open_sessions(app, people.owner_id) == 0
+    # The old browser is signed out; the password alone opens the account again.
+    assert location(owner.get("/")).startswith("/login")
+    assert location(sign_in_form(new_client(app), people.owner_email)) == "/"
+
+
+def test_the_command_line_reset_refuses_unknown_and_plain_accounts(
+    app: Flask, runner: Any, people: People
+) -> None:
+    unknown = runner.invoke(args=["clinic", "reset-two-step", "nobody@example.com"])
+    assert unknown.exit_code == 1
+    assert "No account has the email address nobody@example.com." in unknown.output
+    plain = runner.invoke(args=["clinic", "reset-two-step", people.therapist_email])
+    assert plain.exit_code == 1
+    assert "Tess Therapist does not use two-step sign-in." in plain.output
