@@ -26,6 +26,10 @@ class Visit(TimestampMixin, Base):
     __table_args__ = (
         Index("ix_visits_client_id_visit_on", "client_id", "visit_on"),
         Index("ix_visits_clinic_id_status", "clinic_id", "status"),
+        # The latest change, which tells the home page whether its pain figures are still up
+        # to date. Not led by clinic_id, nor by a column lists are sorted on: SQLite would
+        # then take it for one client's visits or for the unsigned notes, and read them all.
+        Index("ix_visits_updated_at", "updated_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

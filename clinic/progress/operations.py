@@ -6,10 +6,12 @@ import csv
 import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
+from flask import current_app
 from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import aliased
 
 from clinic.access import current_clinic_id, scoped
 from clinic.domain.catalogue import Side
@@ -287,11 +289,94 @@ def improved_client_ids() -> set[int]:
     return {client_id for client_id, improved in _first_and_last_pain() if improved}
 
 
+# Each app keeps the last answer per clinic, with the newest change to the clinic's visits it
+# has seen. Reading every visit of a clinic is the slowest part of the home page at tens of
+# thousands of visits; after the first time, only the clients whose visits changed since are
+# read again (both through indexes).
+PAIN_CACHE_KEY = "clinic.first_and_last_pain"
+PAIN_CACHE_MARGIN = timedelta(minutes=5)
+PAIN_CACHE_MAX_CHANGED = 500
+
+
+@dataclass(frozen=True)
+class _PainState:
+    newest_change: datetime | None
+    highest_id: int | None
+    by_client: Mapping[int, bool]
+
+
 def _first_and_last_pain() -> list[tuple[int, bool]]:
     """Return (client id, improved?) for each active client with pain at two or more visits."""
+    clinic_id = current_clinic_id()
+    by_client = _pain_by_client(clinic_id)
+    archived = set(
+        db.session.scalars(
+            select(Client.id).where(Client.clinic_id == clinic_id, Client.archived_at.is_not(None))
+        )
+    )
+    return [(client_id, improved) for client_id, improved in by_client.items()
+            if client_id not in archived]  # fmt: skip
+
+
+def _pain_by_client(clinic_id: int) -> Mapping[int, bool]:
+    cache: dict[int, _PainState] = current_app.extensions.setdefault(PAIN_CACHE_KEY, {})
+    kept = cache.get(clinic_id)
+    # Every change to a visit (edited, signed, discarded) moves its updated_at, and a new
+    # visit moves the highest id. Both are taken over every clinic, straight from an index: a
+    # change elsewhere only means looking again, at nothing of this clinic's.
+    state = db.session.execute(
+        select(
+            select(func.max(Visit.updated_at)).scalar_subquery(),
+            select(func.max(Visit.id)).scalar_subquery(),
+        )
+    ).one()
+    newest_change: datetime | None = state[0]
+    highest_id: int | None = state[1]
+    if kept is not None and (kept.newest_change, kept.highest_id) == (newest_change, highest_id):
+        return kept.by_client
+    changed = aliased(Visit)
+    if kept is None or kept.newest_change is None:
+        kept = None
+        changed_clients = select(changed.client_id, changed.clinic_id).where(
+            changed.clinic_id == clinic_id
+        )
+    else:
+        # A request's transaction may commit a change stamped a little before the newest one
+        # seen here; a margin far longer than any request reads those again too. Other
+        # clinics' changes may be among them, and are left out here.
+        since = kept.newest_change - PAIN_CACHE_MARGIN
+        changed_clients = select(changed.client_id, changed.clinic_id).where(
+            or_(changed.updated_at >= since, changed.id > (kept.highest_id or 0))
+        )
+    changed_ids = {
+        int(row.client_id)
+        for row in db.session.execute(changed_clients)
+        if row.clinic_id == clinic_id
+    }
+    if len(changed_ids) > PAIN_CACHE_MAX_CHANGED:
+        kept = None  # reading everything again is cheaper than a list this long
+    found = {} if kept is None else {
+        client_id: improved
+        for client_id, improved in kept.by_client.items()
+        if client_id not in changed_ids
+    }  # fmt: skip
+    found.update(_compute_pain_by_client(clinic_id, None if kept is None else changed_ids))
+    cache[clinic_id] = _PainState(newest_change, highest_id, found)
+    return found
+
+
+def _compute_pain_by_client(clinic_id: int, only: set[int] | None) -> dict[int, bool]:
+    """Return, for each client (of `only`) with pain at two or more visits, if it improved."""
     found: dict[int, bool] = {}
     for column in (Visit.pain_before_left, Visit.pain_before_right):
         ordered = (Visit.visit_on, Visit.start_time, Visit.id)
+        # The clients in `only` are this clinic's; naming them, not the clinic, lets SQLite
+        # read just their visits through the client index.
+        conditions = [
+            Visit.clinic_id == clinic_id if only is None else Visit.client_id.in_(sorted(only)),
+            Visit.discarded_at.is_(None),
+            column.is_not(None),
+        ]
         numbered = (
             select(
                 Visit.client_id.label("client_id"),
@@ -303,13 +388,7 @@ def _first_and_last_pain() -> list[tuple[int, bool]]:
                 .over(partition_by=Visit.client_id, order_by=[o.desc() for o in ordered])
                 .label("last"),
             )
-            .join(Client, Client.id == Visit.client_id)
-            .where(
-                Visit.clinic_id == current_clinic_id(),
-                Visit.discarded_at.is_(None),
-                Client.archived_at.is_(None),
-                column.is_not(None),
-            )
+            .where(*conditions)
             .subquery()
         )
         rows = db.session.execute(
@@ -332,7 +411,7 @@ def _first_and_last_pain() -> list[tuple[int, bool]]:
             change = classify_pain_change(baseline[client_id], latest[client_id])
             improved = change is PainChange.IMPORTANT_IMPROVEMENT
             found[client_id] = found.get(client_id, False) or improved
-    return list(found.items())
+    return found
 
 
 def load_overview(user: User, today: date) -> Overview:

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from flask import abort
 from sqlalchemy import select
+from sqlalchemy.orm import lazyload
 
 from clinic.access import get_scoped_or_404, scoped
 from clinic.database import utcnow
@@ -329,9 +330,18 @@ def list_open_flags(client: Client) -> Sequence[Visit]:
     ).all()
 
 
+# The lists of visits show no technique entries: loading them would read thousands of rows
+# (in more queries the more visits there are) for nothing.
+_WITHOUT_ENTRIES = lazyload(Visit.entries)
+
+
 def list_unsigned(user: User) -> Sequence[Visit]:
     """Return the unsigned notes a user should finish: their own, or everyone's for the owner."""
-    statement = scoped(Visit).where(Visit.status == VisitStatus.DRAFT, Visit.discarded_at.is_(None))
+    statement = (
+        scoped(Visit)
+        .where(Visit.status == VisitStatus.DRAFT, Visit.discarded_at.is_(None))
+        .options(_WITHOUT_ENTRIES)
+    )
     if user.role is not Role.OWNER:
         statement = statement.where(Visit.therapist_id == user.id)
     return db.session.scalars(statement.order_by(Visit.visit_on, Visit.start_time)).all()
@@ -343,6 +353,7 @@ def list_visits_between(first: date, last: date) -> Sequence[Visit]:
         scoped(Visit)
         .where(Visit.discarded_at.is_(None), Visit.visit_on >= first, Visit.visit_on <= last)
         .order_by(Visit.visit_on, Visit.start_time, Visit.id)
+        .options(_WITHOUT_ENTRIES)
     ).all()
 
 
