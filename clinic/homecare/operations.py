@@ -31,7 +31,7 @@ from clinic.domain.homecare import (
 from clinic.domain.screening import FINDING_LABELS, ScreeningResult
 from clinic.extensions import db
 from clinic.homecare.logo import check_logo
-from clinic.homecare.printing import build_handout, pain_chart_for
+from clinic.homecare.printing import PrintedHandout, build_handout, pain_chart_for
 from clinic.models import (
     Client,
     Clinic,
@@ -542,7 +542,31 @@ def logo_assets(clinic: Clinic) -> list[Asset]:
     return [memory_asset("logo", clinic.logo, clinic.logo_media_type)]
 
 
-def render_handout(
+@dataclass(frozen=True)
+class HandoutDocument:
+    """Everything a handout PDF is rendered from, as plain values (comparable with ==)."""
+
+    title: str
+    author: str
+    page_size: PageSize
+    created: datetime | None
+    assets: tuple[Asset, ...]
+    handout: PrintedHandout
+
+    def render(self) -> bytes:
+        """Render the PDF; it reads nothing from the database."""
+        return render_pdf(
+            "pdf/handout.html",
+            title=self.title,
+            author=self.author,
+            page_size=self.page_size,
+            created=self.created,
+            assets=self.assets,
+            handout=self.handout,
+        )
+
+
+def prepare_handout(
     plan: HomeCarePlan,
     client: Client,
     clinic: Clinic,
@@ -550,8 +574,8 @@ def render_handout(
     start_on: date,
     created: datetime | None = None,
     preview: bool = False,
-) -> bytes:
-    """Render the plan's handout PDF: the clinic's paper size, logo, and a two-week record."""
+) -> HandoutDocument:
+    """Gather the plan's handout: the clinic's paper size, logo, and a two-week record."""
     assets = logo_assets(clinic)
     has_logo = bool(assets)
     chart = pain_chart_for(client)
@@ -566,21 +590,35 @@ def render_handout(
         pain_chart=chart,
         preview=preview,
     )
-    return render_pdf(
-        "pdf/handout.html",
+    return HandoutDocument(
         title=f"Home-care plan for {client.full_name}",
         author=plan.created_by.full_name,
         page_size=_page_size(clinic),
         created=created,
-        assets=assets,
+        assets=tuple(assets),
         handout=handout,
     )
 
 
-def issue_handout(
-    plan: HomeCarePlan, client: Client, issuer: User, *, today: date
-) -> IssuedHandout:
-    """Render the handout once and keep its bytes and SHA-256 as part of the client's record."""
+def render_handout(
+    plan: HomeCarePlan,
+    client: Client,
+    clinic: Clinic,
+    *,
+    start_on: date,
+    created: datetime | None = None,
+    preview: bool = False,
+) -> bytes:
+    """Render the plan's handout PDF: the clinic's paper size, logo, and a two-week record."""
+    return prepare_handout(
+        plan, client, clinic, start_on=start_on, created=created, preview=preview
+    ).render()
+
+
+def prepare_issue(
+    plan: HomeCarePlan, client: Client, issuer: User, *, today: date, issued_at: datetime
+) -> HandoutDocument:
+    """Check that the plan may be printed today and gather what its handout shows."""
     reasons, current = check_plan_can_start(client, issuer.clinic, today)
     if not reasons:
         # The screening may have changed since the plan was made: a handout must match it.
@@ -589,16 +627,39 @@ def issue_handout(
         raise RuleViolation(
             None, " ".join(reasons) + " Build a new plan from the current screening to print."
         )
-    issued_at = utcnow().replace(microsecond=0)
-    clinic = issuer.clinic
-    pdf = render_handout(plan, client, clinic, start_on=today, created=issued_at)
+    return prepare_handout(plan, client, issuer.clinic, start_on=today, created=issued_at)
+
+
+def record_issued_handout(
+    plan: HomeCarePlan,
+    client: Client,
+    issuer: User,
+    *,
+    today: date,
+    document: HandoutDocument,
+    pdf: bytes,
+) -> IssuedHandout:
+    """Keep a handout's bytes and SHA-256, if what it was rendered from still holds.
+
+    Views render between two transactions (rendering is slow, and SQLite would hold its
+    write lock meanwhile), so everything is checked and gathered again here: a handout is
+    kept only if it shows exactly what the records say now.
+    """
+    assert document.created is not None, "an issued handout carries its date"
+    again = prepare_issue(plan, client, issuer, today=today, issued_at=document.created)
+    if again != document:
+        raise RuleViolation(
+            None,
+            "The plan, the screening or the client's details changed while the handout was "
+            "being printed, so it was not issued. Check the plan and issue it again.",
+        )
     handout = IssuedHandout(
         clinic_id=plan.clinic_id,
         client_id=client.id,
         plan_id=plan.id,
         issued_by_id=issuer.id,
-        issued_at=issued_at,
-        page_size=_page_size(clinic),
+        issued_at=document.created,
+        page_size=document.page_size,
         sha256=hashlib.sha256(pdf).hexdigest(),
         byte_size=len(pdf),
         pdf=pdf,
@@ -606,6 +667,18 @@ def issue_handout(
     db.session.add(handout)
     db.session.flush()
     return handout
+
+
+def issue_handout(
+    plan: HomeCarePlan, client: Client, issuer: User, *, today: date
+) -> IssuedHandout:
+    """Render the handout once and keep its bytes and SHA-256 as part of the client's record."""
+    document = prepare_issue(
+        plan, client, issuer, today=today, issued_at=utcnow().replace(microsecond=0)
+    )
+    return record_issued_handout(
+        plan, client, issuer, today=today, document=document, pdf=document.render()
+    )
 
 
 def handout_pdf(handout: IssuedHandout) -> bytes:

@@ -13,6 +13,7 @@ from werkzeug.wrappers import Response
 
 from clinic.clients.operations import get_client_or_404
 from clinic.clients.pages import render_client_page
+from clinic.database import utcnow
 from clinic.domain.errors import RuleViolation
 from clinic.domain.homecare import Dose, describe_dose, safety_notes
 from clinic.domain.screening import FINDING_LABELS
@@ -272,8 +273,12 @@ def preview(client_id: int, plan_id: int) -> Response:
     """Render the handout to look at, marked as a preview; nothing is recorded."""
     client = get_client_or_404(client_id)
     plan = ops.get_plan_or_404(client, plan_id)
-    pdf = ops.render_handout(plan, client, current_user.clinic, start_on=date.today(), preview=True)
-    return _pdf_response(pdf, f"home-care-preview-{plan.id}.pdf")
+    document = ops.prepare_handout(
+        plan, client, current_user.clinic, start_on=date.today(), preview=True
+    )
+    filename = f"home-care-preview-{plan.id}.pdf"
+    db.session.commit()  # nothing was written: release the database before the slow render
+    return _pdf_response(document.render(), filename)
 
 
 @bp.post("/clients/<int:client_id>/homecare/<int:plan_id>/issue")
@@ -283,8 +288,18 @@ def issue(client_id: int, plan_id: int) -> Response | tuple[str, int]:
     plan = ops.get_plan_or_404(client, plan_id)
     if not ConfirmForm().validate_on_submit():
         return redirect(url_for("homecare.detail", client_id=client.id, plan_id=plan.id))
+    today = date.today()
     try:
-        handout = ops.issue_handout(plan, client, current_user, today=date.today())
+        document = ops.prepare_issue(
+            plan, client, current_user, today=today, issued_at=utcnow().replace(microsecond=0)
+        )
+        # Rendering takes a few hundred milliseconds and reads nothing: end the transaction
+        # first, or SQLite's write lock would make every other page wait for it.
+        db.session.commit()
+        pdf = document.render()
+        handout = ops.record_issued_handout(
+            plan, client, current_user, today=today, document=document, pdf=pdf
+        )
         db.session.commit()
     except RuleViolation as violation:
         db.session.rollback()

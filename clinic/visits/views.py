@@ -366,14 +366,12 @@ def note_pdf(client_id: int, visit_id: int) -> Response:
     if not visit.is_signed:
         abort(409, description="Sign the note before printing it.")
     note = build_printed_note(visit, client, current_user.clinic, ops.list_addenda(visit))
-    pdf = render_pdf(
-        "pdf/visit_note.html",
-        title=f"Visit note: {client.full_name}, {visit.visit_on.isoformat()}",
-        author=visit.therapist.full_name,
-        page_size="A4",
-        note=note,
-    )
+    title = f"Visit note: {client.full_name}, {visit.visit_on.isoformat()}"
+    author = visit.therapist.full_name
     filename = f"visit-{visit.visit_on.isoformat()}-{client.id}.pdf"
+    # Nothing was written: release the database (SQLite's lock) before the slow render.
+    db.session.commit()
+    pdf = render_pdf("pdf/visit_note.html", title=title, author=author, page_size="A4", note=note)
     return Response(
         pdf,
         mimetype="application/pdf",

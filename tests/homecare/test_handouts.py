@@ -14,7 +14,7 @@ from sqlalchemy import select
 from clinic.domain.homecare import EMERGENCY_NOTE, ITEMS_BY_CODE, SAME_DAY_NOTE, STOP_NOTE
 from clinic.extensions import db
 from clinic.homecare import operations as ops
-from clinic.models import Clinic, HomeCarePlan, ImmutableRecordError, IssuedHandout
+from clinic.models import Client, Clinic, HomeCarePlan, ImmutableRecordError, IssuedHandout
 from tests import factories
 from tests.auth import count_rows, flashes, location, page
 from tests.homecare import builder_data, pdf_text, ready_client
@@ -300,3 +300,31 @@ def test_a_small_pain_chart_is_printed_once_there_are_two_scores(app, logged_in,
         f"Left knee: 7 at your first visit ({first_visit.day} {first_visit:%b %Y}), 4 at your"
         f" latest ({date.today().day} {date.today():%b %Y})."
     ) in two_scores
+
+
+def test_a_handout_whose_records_changed_while_it_rendered_is_not_kept(
+    app, logged_in, clinic_world, monkeypatch
+):
+    """The view renders between two transactions; a change in between is caught, not printed."""
+    client_id, plan_id = make_ready_plan(app, clinic_world, "cold_pack")
+    real_render = ops.HandoutDocument.render
+
+    def render_while_someone_renames_the_client(document: ops.HandoutDocument) -> bytes:
+        pdf = real_render(document)
+        # Another therapist's save lands while this one's PDF is being drawn.
+        client = db.session.get_one(Client, client_id)
+        client.first_name = "Renamed"
+        db.session.commit()
+        return pdf
+
+    monkeypatch.setattr(ops.HandoutDocument, "render", render_while_someone_renames_the_client)
+    response = issue(logged_in, client_id, plan_id)
+    assert response.status_code == 409
+    assert "changed while the handout was being printed" in " ".join(flashes(page(response)))
+    assert handouts_of(app, plan_id) == []
+    monkeypatch.setattr(ops.HandoutDocument, "render", real_render)
+    assert (
+        location(issue(logged_in, client_id, plan_id)) == f"/clients/{client_id}/homecare/{plan_id}"
+    )
+    (handout,) = handouts_of(app, plan_id)
+    assert "Renamed" in pdf_text(handout.pdf)
