@@ -18,7 +18,16 @@ class Client(TimestampMixin, Base):
     """A person treated by the clinic, with what they told us at intake."""
 
     __tablename__ = "clients"
-    __table_args__ = (Index("ix_clients_clinic_id_name", "clinic_id", "last_name", "first_name"),)
+    __table_args__ = (
+        Index("ix_clients_clinic_id_name", "clinic_id", "last_name", "first_name"),
+        # Covers the home page's counts of active clients and of flagged tiers.
+        Index(
+            "ix_clients_clinic_id_archived_at_screening_tier",
+            "clinic_id",
+            "archived_at",
+            "screening_tier",
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     clinic_id: Mapped[int] = mapped_column(ForeignKey("clinics.id"))

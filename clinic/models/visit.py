@@ -30,6 +30,8 @@ class Visit(TimestampMixin, Base):
         # to date. Not led by clinic_id, nor by a column lists are sorted on: SQLite would
         # then take it for one client's visits or for the unsigned notes, and read them all.
         Index("ix_visits_updated_at", "updated_at"),
+        # A month's visits for the home page (queried with the clinic kept off the index).
+        Index("ix_visits_visit_on", "visit_on"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
