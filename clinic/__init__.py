@@ -12,7 +12,7 @@ from clinic.settings import INSTANCE_DIR, TEMPLATES_DIR
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app: configuration, extensions, security, blueprints, errors and CLI."""
-    from clinic import auth, cli, errors, security, settings, templating, views
+    from clinic import auth, cli, errors, pdf, security, settings, templating, views
     from clinic.audit.recording import register_audit
 
     app = Flask(
@@ -22,6 +22,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     )
     settings.register_config(app, test_config)
     settings.register_extensions(app)
+    # Before the sign-in guard, which answers many first requests with a redirect.
+    pdf.register_renderers(app)
     auth.register_security(app)
     security.register_headers(app)
     views.register_blueprints(app)

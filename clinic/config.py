@@ -19,6 +19,10 @@ class DefaultConfig:
     # wait for ever, which would leave a therapist looking at a page that never loads).
     POSTGRESQL_LOCK_TIMEOUT_MS = 15_000
 
+    # Separate processes that lay out PDFs, so a handout being printed does not slow the
+    # pages other therapists open meanwhile; 0 lays them out in the server process itself.
+    PDF_RENDER_PROCESSES = 1
+
     # Minutes without a request after which a sign-in ends (checked on the server).
     IDLE_TIMEOUT_MINUTES = 30
 

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import re
+import threading
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,7 +16,7 @@ from types import MappingProxyType
 from typing import Any, Literal, get_args
 from urllib.parse import unquote, urlsplit
 
-from flask import render_template
+from flask import Flask, current_app, render_template
 from weasyprint import HTML
 from weasyprint.urls import URLFetcherResponse
 
@@ -192,12 +196,81 @@ def render_pdf(
         pdf_created=_w3c_datetime(created) if created is not None else None,
         **values,
     )
+    processes = int(current_app.config.get("PDF_RENDER_PROCESSES", 0))
+    if processes > 0:
+        return _render_in_pool(processes, html, tuple(assets))
+    return html_to_pdf(html, tuple(assets))
+
+
+def html_to_pdf(html: str, assets: tuple[Asset, ...] = ()) -> bytes:
+    """Lay out rendered print HTML as PDF bytes, loading only clinic: URLs and `assets`."""
     fetcher = _AssetFetcher(assets) if assets else _FETCHER
     document = HTML(string=html, base_url=BASE_URL, url_fetcher=fetcher)
     # Defaults spelled out because they are what keeps handouts small: lossless image
     # optimisation and font subsets rather than whole font files.
     pdf = document.write_pdf(optimize_images=True, full_fonts=False, uncompressed_pdf=False)
     return bytes(pdf)
+
+
+# Laying out a PDF is a few hundred milliseconds of pure-Python work. Done in a server
+# thread it holds the interpreter lock, and every page another therapist opens meanwhile
+# waits for it; done in a separate process it runs beside them, on another core. One pool
+# per server process, started on the first PDF ("spawn": forking a threaded server is unsafe).
+_pool: ProcessPoolExecutor | None = None
+_pool_lock = threading.Lock()
+RENDER_TIMEOUT_SECONDS = 120
+
+
+_WARM_UP_HTML = "<p>clinic</p>"
+
+
+def _get_pool(processes: int) -> ProcessPoolExecutor:
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"))
+            # Starting a renderer (imports, fonts) takes a second or two: do it now, in the
+            # background, rather than in the first therapist's print.
+            for _ in range(processes):
+                _pool.submit(html_to_pdf, _WARM_UP_HTML)
+        return _pool
+
+
+def warm_up_renderers() -> None:
+    """Start the PDF renderer processes in the background, if the app uses them."""
+    processes = int(current_app.config.get("PDF_RENDER_PROCESSES", 0))
+    if processes > 0 and _pool is None:
+        _get_pool(processes)
+
+
+def register_renderers(app: Flask) -> None:
+    """Start the PDF renderer processes on a server process's first request."""
+    # Before a request, not at start-up: CLI commands and migrations never need them.
+    app.before_request(warm_up_renderers)
+
+
+def _render_in_pool(processes: int, html: str, assets: tuple[Asset, ...]) -> bytes:
+    global _pool
+    pool = _get_pool(processes)
+    try:
+        return pool.submit(html_to_pdf, html, assets).result(timeout=RENDER_TIMEOUT_SECONDS)
+    except BrokenProcessPool:
+        # A renderer died (killed, out of memory): start afresh next time, and still
+        # give this therapist the PDF.
+        log.warning("a PDF renderer process died; rendering this PDF in the server")
+        with _pool_lock:
+            if _pool is pool:
+                _pool = None
+        return html_to_pdf(html, assets)
+
+
+def shutdown_renderers() -> None:
+    """Stop this process's PDF renderer processes (they start again on the next PDF)."""
+    global _pool
+    with _pool_lock:
+        pool, _pool = _pool, None
+    if pool is not None:
+        pool.shutdown(wait=True)
 
 
 def _w3c_datetime(moment: datetime) -> str:

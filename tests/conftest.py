@@ -157,6 +157,9 @@ def make_test_config(database_url: str, **overrides: Any) -> dict[str, Any]:
         "SECRET_KEY": "test-secret-key",
         "SQLALCHEMY_DATABASE_URI": database_url,
         "RATELIMIT_STORAGE_URI": "memory://",
+        # In the test process, where tests can watch what the renderer fetches;
+        # tests/test_pdf.py checks that the renderer processes give the same bytes.
+        "PDF_RENDER_PROCESSES": 0,
     }
     config.update(overrides)
     return config

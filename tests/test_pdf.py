@@ -9,6 +9,7 @@ import sys
 import threading
 import urllib.request
 from collections.abc import Iterator
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -45,7 +46,7 @@ from jinja2 import ChoiceLoader, FileSystemLoader
 from clinic import create_app
 from clinic.pdf import render_pdf
 from tests.test_pdf import SAMPLE, TEST_TEMPLATES
-app = create_app({"SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+app = create_app({"SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": "sqlite://", "PDF_RENDER_PROCESSES": 0})
 app.jinja_loader = ChoiceLoader([app.jinja_loader, FileSystemLoader(TEST_TEMPLATES)])
 with app.app_context():
     sys.stdout.buffer.write(render_pdf("pdf_test/sample.html", **SAMPLE))
@@ -458,3 +459,51 @@ def test_memory_assets_are_images(media_type: str) -> None:
 def test_render_pdf_takes_only_memory_assets(pdf_app: Flask, asset: Asset) -> None:
     with pytest.raises(ValueError, match="memory asset"):
         render(pdf_app, "pdf_test/memory.html", assets=[asset])
+
+
+# ---------------------------------------------------------------- renderer processes
+
+
+def test_renderer_processes_give_the_same_bytes(pdf_app: Flask) -> None:
+    logo = memory_asset("logo", tiny_png(), "image/png")
+    here = render(pdf_app, second_page="Two pages.")
+    here_with_logo = render(pdf_app, "pdf_test/memory.html", assets=[logo])
+    pdf_app.config["PDF_RENDER_PROCESSES"] = 1
+    try:
+        assert render(pdf_app, second_page="Two pages.") == here
+        # The in-memory logo travels to the renderer process with its render.
+        assert render(pdf_app, "pdf_test/memory.html", assets=[logo]) == here_with_logo
+        assert pdf_module._pool is not None
+    finally:
+        pdf_module.shutdown_renderers()
+    assert pdf_module._pool is None
+
+
+def test_a_dead_renderer_process_still_gives_the_pdf(
+    pdf_app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    class DeadPool:
+        def submit(self, *args: Any, **kwargs: Any) -> Any:
+            raise BrokenProcessPool("the renderer was killed")
+
+    here = render(pdf_app)
+    pdf_app.config["PDF_RENDER_PROCESSES"] = 1
+    monkeypatch.setattr(pdf_module, "_pool", DeadPool())
+    assert render(pdf_app) == here
+    # The dead pool is dropped, so the next PDF starts a fresh one.
+    assert pdf_module._pool is None
+
+
+def test_renderer_processes_start_with_the_first_request(pdf_app: Flask) -> None:
+    client = pdf_app.test_client()
+    client.get("/login")
+    assert pdf_module._pool is None  # the tests render in their own process
+    pdf_app.config["PDF_RENDER_PROCESSES"] = 1
+    try:
+        client.get("/login")
+        assert pdf_module._pool is not None
+        started = pdf_module._pool
+        client.get("/login")
+        assert pdf_module._pool is started
+    finally:
+        pdf_module.shutdown_renderers()
