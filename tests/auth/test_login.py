@@ -109,6 +109,9 @@ def test_missing_fields_get_a_message_beside_them(app, client, clinic_world, dat
     response = client.post("/login", data=data)
     assert response.status_code == 200
     assert message in field_errors(page(response), field)
+    # Signing in saves nothing, so the summary does not talk about saving.
+    assert "1 answer needs another look" in page(response)
+    assert "Nothing was saved" not in page(response)
 
 
 def test_deactivated_account_is_told_so_only_with_the_right_password(app, client, clinic_world):
