@@ -69,6 +69,12 @@ def test_set_up_two_step_sign_in_then_sign_in_with_a_code(
     expect(page.get_by_role("heading", name="Set up two-step sign-in")).to_be_visible()
     qr = page.locator("[data-testid=qr-code] svg")
     expect(qr).to_be_visible()
+    # The heading can show before the stylesheet applies on a busy machine: wait for it.
+    page.wait_for_load_state("load")
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=qr-code] svg')"
+        ".getBoundingClientRect().width <= 260"
+    )
     box = qr.bounding_box()
     assert box is not None and 180 <= box["width"] <= 260 and box["width"] == box["height"]
     secret = page.get_by_test_id("secret-key").inner_text().replace(" ", "")
