@@ -44,6 +44,21 @@ def record_event(
     return entry
 
 
+def record_account_event(
+    action: AuditAction, user: User, summary: str = "", *, remote_addr: str = ""
+) -> AuditEntry:
+    """Add an entry about something an account did to itself (sign-in, password, two-step)."""
+    return record_event(
+        action,
+        clinic_id=user.clinic_id,
+        user_id=user.id,
+        record_type="user",
+        record_id=user.id,
+        summary=summary,
+        remote_addr=remote_addr,
+    )
+
+
 # --- Reading the trail (the owner's pages) -------------------------------------------------------
 
 

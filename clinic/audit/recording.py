@@ -22,6 +22,7 @@ from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
+from clinic.audit.operations import record_account_event as _record_account_event
 from clinic.audit.operations import record_event
 from clinic.auth.operations import normalise_email
 from clinic.extensions import db
@@ -401,15 +402,7 @@ def _refused(response: Response) -> Response:
 
 def record_account_event(action: AuditAction, user: User, summary: str = "") -> None:
     """Add an entry about an account (sign-in, sign-out, password), from this request's address."""
-    record_event(
-        action,
-        clinic_id=user.clinic_id,
-        user_id=user.id,
-        record_type="user",
-        record_id=user.id,
-        summary=summary,
-        remote_addr=request.remote_addr or "",
-    )
+    _record_account_event(action, user, summary, remote_addr=request.remote_addr or "")
 
 
 def record_failed_sign_in(email: str) -> None:

@@ -14,7 +14,7 @@ import segno
 from markupsafe import Markup
 from sqlalchemy import delete, func, or_, select, update
 
-from clinic.audit.operations import record_event
+from clinic.audit.operations import record_account_event, record_event
 from clinic.auth.operations import end_all_login_sessions, verify_password
 from clinic.database import utcnow
 from clinic.domain.errors import RuleViolation
@@ -216,23 +216,17 @@ def check_sign_in_code(user: User, code: str, *, remote_addr: str = "") -> CodeC
         left = _use_recovery_code(user, code, "code")
     except CodeRefused as refused:
         reason = "reused" if refused.reused else "wrong"
-        record_event(
+        record_account_event(
             AuditAction.SIGN_IN_FAILED,
-            clinic_id=user.clinic_id,
-            user_id=user.id,
-            record_type="user",
-            record_id=user.id,
-            summary=f"Two-step sign-in: {reason} code",
+            user,
+            f"Two-step sign-in: {reason} code",
             remote_addr=remote_addr,
         )
         raise
-    record_event(
+    record_account_event(
         AuditAction.SECURITY,
-        clinic_id=user.clinic_id,
-        user_id=user.id,
-        record_type="user",
-        record_id=user.id,
-        summary=f"Recovery code used to sign in ({left} left)",
+        user,
+        f"Recovery code used to sign in ({left} left)",
         remote_addr=remote_addr,
     )
     return CodeCheck(used_recovery_code=True, recovery_codes_left=left)
@@ -265,14 +259,8 @@ def enable_two_factor(user: User, code: str, *, remote_addr: str = "") -> list[s
     _accept_totp(user, code, "code")
     user.totp_enabled_at = utcnow()
     codes = _replace_recovery_codes(user)
-    record_event(
-        AuditAction.SECURITY,
-        clinic_id=user.clinic_id,
-        user_id=user.id,
-        record_type="user",
-        record_id=user.id,
-        summary="Two-step sign-in turned on",
-        remote_addr=remote_addr,
+    record_account_event(
+        AuditAction.SECURITY, user, "Two-step sign-in turned on", remote_addr=remote_addr
     )
     return codes
 
@@ -301,14 +289,8 @@ def disable_two_factor(user: User, *, password: str, code: str, remote_addr: str
     else:
         _use_recovery_code(user, code, "code")
     _clear_two_factor(user)
-    record_event(
-        AuditAction.SECURITY,
-        clinic_id=user.clinic_id,
-        user_id=user.id,
-        record_type="user",
-        record_id=user.id,
-        summary="Two-step sign-in turned off",
-        remote_addr=remote_addr,
+    record_account_event(
+        AuditAction.SECURITY, user, "Two-step sign-in turned off", remote_addr=remote_addr
     )
 
 
@@ -323,13 +305,10 @@ def regenerate_recovery_codes(user: User, proof: str, *, remote_addr: str = "") 
             "proof", "This is neither your password nor the code your app shows now."
         )
     codes = _replace_recovery_codes(user)
-    record_event(
+    record_account_event(
         AuditAction.SECURITY,
-        clinic_id=user.clinic_id,
-        user_id=user.id,
-        record_type="user",
-        record_id=user.id,
-        summary="New recovery codes made; the old ones stopped working",
+        user,
+        "New recovery codes made; the old ones stopped working",
         remote_addr=remote_addr,
     )
     return codes

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from flask import current_app, flash, g, redirect, render_template, request, session, url_for
@@ -9,7 +10,7 @@ from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
 from clinic.audit.recording import record_account_event, record_failed_sign_in
-from clinic.auth import bp, public, two_factor
+from clinic.auth import ViewT, bp, public, two_factor
 from clinic.auth import operations as ops
 from clinic.auth.forms import (
     ChangePasswordForm,
@@ -30,6 +31,29 @@ from clinic.models import AuditAction, User
 def _failed_sign_in(response: Response) -> bool:
     # Only failed attempts count towards the limits; a success redirects.
     return response.status_code != 302
+
+
+def _limit_failed_attempts(
+    account_key: Callable[[], str], *, scope: str
+) -> Callable[[ViewT], ViewT]:
+    """Limit failed POSTs to a sign-in step, per address and per account (LOGIN_LIMIT_*)."""
+
+    def decorate(view: ViewT) -> ViewT:
+        per_account = limiter.limit(
+            lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"],
+            key_func=account_key,
+            methods=["POST"],
+            deduct_when=_failed_sign_in,
+            scope=scope,
+        )
+        per_address = limiter.limit(
+            lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"],
+            methods=["POST"],
+            deduct_when=_failed_sign_in,
+        )
+        return per_address(per_account(view))  # type: ignore[return-value]
+
+    return decorate
 
 
 def _account_key() -> str:
@@ -92,18 +116,7 @@ def _min_length() -> int:
 
 @bp.route("/login", methods=["GET", "POST"])
 @public
-@limiter.limit(
-    lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"],
-    methods=["POST"],
-    deduct_when=_failed_sign_in,
-)
-@limiter.limit(
-    lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"],
-    key_func=_account_key,
-    methods=["POST"],
-    deduct_when=_failed_sign_in,
-    scope="login-account",
-)
+@_limit_failed_attempts(_account_key, scope="login-account")
 def login() -> str | Response:
     """Sign in with email address and password."""
     if current_user.is_authenticated:
@@ -216,18 +229,7 @@ def _remote_addr() -> str:
 
 @bp.route("/login/code", methods=["GET", "POST"])
 @public
-@limiter.limit(
-    lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"],
-    methods=["POST"],
-    deduct_when=_failed_sign_in,
-)
-@limiter.limit(
-    lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"],
-    key_func=_code_account_key,
-    methods=["POST"],
-    deduct_when=_failed_sign_in,
-    scope="login-code-account",
-)
+@_limit_failed_attempts(_code_account_key, scope="login-code-account")
 def login_code() -> str | Response:
     """The second step of signing in: a code from the app or a recovery code."""
     if current_user.is_authenticated:
