@@ -9,8 +9,10 @@ from flask_wtf.csrf import CSRFError
 from psycopg import errors as pg_errors
 from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response
 
-from clinic.extensions import db, login_manager
+from clinic.extensions import login_manager
+from clinic.transaction import roll_back_failed_request
 
 MESSAGES = {
     400: ("The request could not be read", "Something in what was sent did not make sense."),
@@ -83,12 +85,21 @@ def render_busy() -> tuple[str, int, dict[str, str]]:
     )
 
 
+def render_commit_failure(error: Exception) -> Response:
+    """Answer a request whose changes could not be committed: nothing of it was kept."""
+    if is_busy_error(error):
+        body, status, headers = render_busy()
+        return Response(body, status=status, headers=headers, mimetype="text/html")
+    body, status = render_error(500)
+    return Response(body, status=status, mimetype="text/html")
+
+
 def register_error_handlers(app: Flask) -> None:
     """Answer every HTTP error with a calm page in the app's layout."""
 
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError) -> tuple[str, int]:
-        db.session.rollback()
+        roll_back_failed_request()
         return render_error(
             400,
             "The form had expired or came from somewhere else, so nothing was saved. "
@@ -116,11 +127,11 @@ def register_error_handlers(app: Flask) -> None:
         if not is_busy_error(error):
             # Any other database failure is a fault: the 500 handler below answers it.
             raise error
-        db.session.rollback()
+        roll_back_failed_request()
         return render_busy()
 
     def raw_busy_error(error: Exception) -> tuple[str, int, dict[str, str]]:
-        db.session.rollback()
+        roll_back_failed_request()
         return render_busy()
 
     for busy_error in POSTGRES_BUSY_ERRORS:
@@ -129,5 +140,5 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(500)
     def internal_error(error: Exception) -> tuple[str, int]:
         # Whatever the request had half-done must not leak into the next one.
-        db.session.rollback()
+        roll_back_failed_request()
         return render_error(500)

@@ -10,7 +10,7 @@ from flask_wtf import FlaskForm
 from wtforms import Field, FieldList, FormField, PasswordField
 from wtforms.fields.choices import SelectChoice
 
-from clinic.domain.errors import RuleViolation
+from clinic.domain.errors import RuleViolations
 
 # C0 controls other than tab, newline and carriage return, and DEL: PostgreSQL refuses NUL
 # outright and the others only corrupt printed notes. Also the bidirectional embedding,
@@ -66,13 +66,40 @@ def field_errors(form: FlaskForm) -> list[tuple[str, str, str]]:
     return found
 
 
-def apply_violations(form: FlaskForm, violations: RuleViolation | Iterable[RuleViolation]) -> None:
-    """Put each violation beside its field, or at the top of the form when it has none."""
-    if isinstance(violations, RuleViolation):
-        violations = [violations]
-    for violation in violations:
-        field = form._fields.get(violation.field) if violation.field else None
+_ROW_KEY = re.compile(r"^(?P<rows>[a-z_]+)-(?P<index>\d+)-(?P<field>[a-z_]+)$")
+
+
+def _row_field(form: FlaskForm, key: str) -> Field | None:
+    """Find "<list>-<n>-<field>": the field of the n-th row the operation was given.
+
+    Operations see only the rows that were filled in, so a row form with an is_blank()
+    method is counted among the filled rows; any other list counts every row.
+    """
+    match = _ROW_KEY.match(key)
+    if match is None:
+        return None
+    rows = form._fields.get(match["rows"])
+    if rows is None or rows.type != "FieldList":
+        return None
+    forms = [entry.form for entry in rows.entries if hasattr(entry, "form")]
+    filled = [f for f in forms if not (hasattr(f, "is_blank") and f.is_blank())]
+    index = int(match["index"])
+    if index >= len(filled):
+        return None
+    field: Field | None = filled[index]._fields.get(match["field"])
+    return field
+
+
+def apply_violations(form: FlaskForm, violations: RuleViolations) -> None:
+    """Put each problem beside its field or row field, or at the top when it has none."""
+    for problem in violations:
+        key = problem.field
+        field = None
+        if key:
+            field = form._fields.get(key) or _row_field(form, key)
         if field is None:
-            form.form_errors.append(violation.message)
+            if problem.message not in form.form_errors:
+                form.form_errors.append(problem.message)
             continue
-        field.errors = [*field.errors, violation.message]
+        if problem.message not in field.errors:
+            field.errors = [*field.errors, problem.message]

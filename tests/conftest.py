@@ -6,7 +6,7 @@ import os
 import re
 import secrets
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ from clinic import create_app
 from clinic.auth import operations as auth_ops
 from clinic.database import normalise_database_url
 from clinic.extensions import db
+from clinic.models import AuditAction
 from tests import factories
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -248,3 +249,50 @@ def extract_csrf(html: str) -> str:
     )
     assert match, "no CSRF token on the page"
     return match.group(1)
+
+
+@pytest.fixture
+def failing_audit(app: Flask, backend: str) -> Iterator[Callable[[AuditAction], None]]:
+    """Make inserts of audit entries of one action fail inside the database.
+
+    The app answers as in production (a 500 page) rather than raising into the test.
+    """
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    engine = sa.create_engine(app.config["SQLALCHEMY_DATABASE_URI"])
+    made = []
+
+    def fail_for(action: AuditAction) -> None:
+        value = action.value
+        assert re.fullmatch(r"[a-z_]+", value)
+        with engine.begin() as connection:
+            if backend == "sqlite":
+                connection.exec_driver_sql(
+                    f"CREATE TRIGGER audit_insert_fails_{value} BEFORE INSERT ON audit_entries "
+                    f"WHEN NEW.action = '{value}' "
+                    "BEGIN SELECT RAISE(ABORT, 'injected audit failure'); END"
+                )
+            else:
+                connection.exec_driver_sql(
+                    "CREATE OR REPLACE FUNCTION audit_insert_fails() RETURNS trigger "
+                    "LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'injected audit failure'; "
+                    "END $$"
+                )
+                connection.exec_driver_sql(
+                    f"CREATE TRIGGER audit_insert_fails_{value} BEFORE INSERT ON audit_entries "
+                    f"FOR EACH ROW WHEN (NEW.action = '{value}') "
+                    "EXECUTE FUNCTION audit_insert_fails()"
+                )
+        made.append(value)
+
+    yield fail_for
+    with engine.begin() as connection:
+        for value in made:
+            if backend == "sqlite":
+                connection.exec_driver_sql(f"DROP TRIGGER IF EXISTS audit_insert_fails_{value}")
+            else:
+                connection.exec_driver_sql(
+                    f"DROP TRIGGER IF EXISTS audit_insert_fails_{value} ON audit_entries"
+                )
+        if backend != "sqlite" and made:
+            connection.exec_driver_sql("DROP FUNCTION IF EXISTS audit_insert_fails()")
+    engine.dispose()

@@ -1,65 +1,23 @@
-"""Writing audit entries and reading them back; nothing here or anywhere else changes one."""
+"""Reading the audit trail back for the owner: filters, pages and the CSV export's batches.
+
+Entries are written by clinic/audit/trail.py; nothing here or anywhere else changes one.
+"""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import Select, select, tuple_
+from sqlalchemy.orm import Session, scoped_session
 
 from clinic.clients.operations import search_clients_query
 from clinic.extensions import db
 from clinic.models import AuditAction, AuditEntry, Client, User
-
-# Request headers hold whatever a client sent; PostgreSQL refuses NUL in text columns.
-_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
-
-
-def record_event(
-    action: AuditAction,
-    *,
-    clinic_id: int,
-    user_id: int | None,
-    client_id: int | None = None,
-    record_type: str = "",
-    record_id: int | None = None,
-    summary: str = "",
-    remote_addr: str = "",
-) -> AuditEntry:
-    """Add one entry to the audit trail (flushed with the caller's transaction)."""
-    entry = AuditEntry(
-        clinic_id=clinic_id,
-        user_id=user_id,
-        client_id=client_id,
-        action=action,
-        record_type=record_type[:40],
-        record_id=record_id,
-        summary=_CONTROL_CHARACTERS.sub("", summary)[:200],
-        remote_addr=_CONTROL_CHARACTERS.sub("", remote_addr)[:64],
-    )
-    db.session.add(entry)
-    return entry
-
-
-def record_account_event(
-    action: AuditAction, user: User, summary: str = "", *, remote_addr: str = ""
-) -> AuditEntry:
-    """Add an entry about something an account did to itself (sign-in, password, two-step)."""
-    return record_event(
-        action,
-        clinic_id=user.clinic_id,
-        user_id=user.id,
-        record_type="user",
-        record_id=user.id,
-        summary=summary,
-        remote_addr=remote_addr,
-    )
-
-
-# --- Reading the trail (the owner's pages) -------------------------------------------------------
+from clinic.query_args import paginate
 
 
 @dataclass(frozen=True)
@@ -121,37 +79,39 @@ def filtered_entries(clinic_id: int, filters: AuditFilters) -> Select[AuditEntry
 
 def list_entries(clinic_id: int, filters: AuditFilters, *, page: int, per_page: int) -> Pagination:
     """Return one page of a clinic's entries matching the filters, newest first."""
-    return db.paginate(
-        filtered_entries(clinic_id, filters),
-        page=max(page, 1),
-        per_page=per_page,
-        error_out=False,
-        count=True,
-    )
+    return paginate(filtered_entries(clinic_id, filters), page=page, per_page=per_page)
 
 
-def entries_after(
+def read_entries_after(
     statement: Select[AuditEntry], after: tuple[datetime, int] | None, *, limit: int
 ) -> list[AuditRow]:
-    """Return the next entries of a filtered_entries SELECT after (at, id) of the last read."""
+    """Return the next entries of a filtered_entries SELECT after (at, id) of the last read.
+
+    Read in a short transaction of its own, ended before returning: a long export (streamed
+    after the request has committed) holds no lock between its batches.
+    """
     if after is not None:
         statement = statement.where(tuple_(AuditEntry.at, AuditEntry.id) < tuple_(*after))
-    return describe_entries(db.session.scalars(statement.limit(limit)).all())
+    with Session(db.engine) as session:
+        return describe_entries(session.scalars(statement.limit(limit)).all(), session)
 
 
-def describe_entries(entries: Sequence[AuditEntry]) -> list[AuditRow]:
+def describe_entries(
+    entries: Sequence[AuditEntry], session: Session | None = None
+) -> list[AuditRow]:
     """Return the entries with the names of their accounts and clients."""
+    reader: Session | scoped_session[Any] = db.session if session is None else session
     user_ids = {entry.user_id for entry in entries if entry.user_id is not None}
     client_ids = {entry.client_id for entry in entries if entry.client_id is not None}
     users = (
-        {user.id: user for user in db.session.scalars(select(User).where(User.id.in_(user_ids)))}
+        {user.id: user for user in reader.scalars(select(User).where(User.id.in_(user_ids)))}
         if user_ids
         else {}
     )
     clients = (
         {
             client.id: client
-            for client in db.session.scalars(select(Client).where(Client.id.in_(client_ids)))
+            for client in reader.scalars(select(Client).where(Client.id.in_(client_ids)))
         }
         if client_ids
         else {}
@@ -176,17 +136,6 @@ def describe_entries(entries: Sequence[AuditEntry]) -> list[AuditRow]:
             )
         )
     return rows
-
-
-def list_clinic_accounts(clinic_id: int) -> list[User]:
-    """Return every account of a clinic, deactivated ones too, by name."""
-    return list(
-        db.session.scalars(
-            select(User)
-            .where(User.clinic_id == clinic_id)
-            .order_by(User.active.desc(), User.full_name, User.id)
-        )
-    )
 
 
 def find_clinic_client(clinic_id: int, client_id: int) -> Client | None:

@@ -15,16 +15,14 @@ from wtforms.fields.choices import SelectChoice
 from clinic.access import current_clinic_id
 from clinic.audit import bp
 from clinic.audit import operations as ops
+from clinic.audit.declared import EXPORT, VIEW, audited
 from clinic.audit.forms import AuditFilterForm
-from clinic.extensions import db
+from clinic.auth.operations import list_accounts
 from clinic.models import AuditAction, AuditEntry, Client
-
-# Reused so both CSV exports defuse spreadsheet formulas the same way.
-from clinic.progress.operations import _cell as spreadsheet_safe
+from clinic.query_args import page_arg
+from clinic.spreadsheet import spreadsheet_safe
 
 PER_PAGE = 50
-# Past this a page number means nothing; capping it keeps the OFFSET a small number.
-MAX_PAGE = 100_000
 EXPORT_BATCH = 1000
 FILTER_NAMES = ("client", "q", "user", "action", "date_from", "date_to")
 CSV_HEADER = (
@@ -58,7 +56,7 @@ def _read_filters() -> ReadFilters:
     form = AuditFilterForm(request.args)
     form.user.choices = [SelectChoice("", "Anyone")] + [
         SelectChoice(str(user.id), user.full_name + ("" if user.active else " (deactivated)"))
-        for user in ops.list_clinic_accounts(clinic_id)
+        for user in list_accounts(clinic_id)
     ]
     form.validate()
     notices: list[str] = []
@@ -95,12 +93,21 @@ def _read_filters() -> ReadFilters:
     return ReadFilters(form, filters, client, notices, args)
 
 
+def _filter_details() -> str:
+    # What the owner looked for, as the link said it.
+    return ", ".join(
+        f"{name} {request.args[name][:40]}" for name in FILTER_NAMES if request.args.get(name)
+    )
+
+
 @bp.get("/")
+@audited(VIEW, "audit_trail", "Audit trail", details=_filter_details)
 def index() -> str:
     """List the clinic's audit entries, newest first, with filters."""
     read = _read_filters()
-    page = min(max(request.args.get("page", 1, type=int) or 1, 1), MAX_PAGE)
-    pagination = ops.list_entries(current_clinic_id(), read.filters, page=page, per_page=PER_PAGE)
+    pagination = ops.list_entries(
+        current_clinic_id(), read.filters, page=page_arg(), per_page=PER_PAGE
+    )
     return render_template(
         "audit/index.html",
         form=read.form,
@@ -115,14 +122,19 @@ def index() -> str:
 
 
 @bp.get("/export.csv")
+@audited(EXPORT, "audit_trail", "Audit trail (CSV)", details=_filter_details)
 def export_csv() -> Response:
-    """Download the filtered entries as CSV, newest first, streamed in batches."""
+    """Download the filtered entries as CSV, newest first, streamed in batches.
+
+    The export's entry is committed before the first line is sent: if it cannot be, the
+    commit point answers with an error page instead of the file.
+    """
     read = _read_filters()
     clinic_id = current_clinic_id()
     filename = f"audit-trail-{date.today().isoformat()}.csv"
     return Response(
         # Built now, while the signed-in user is at hand: the lines are written after the
-        # request's own work is done.
+        # request's own work is committed.
         stream_with_context(_csv_lines(ops.filtered_entries(clinic_id, read.filters))),
         mimetype="text/csv",
         headers={
@@ -138,10 +150,9 @@ def _csv_lines(statement: Select[AuditEntry]) -> Iterator[str]:
     writer.writerow(CSV_HEADER)
     after: tuple[datetime, int] | None = None
     while True:
-        rows = ops.entries_after(statement, after, limit=EXPORT_BATCH)
-        # End the read between batches: on SQLite every transaction holds the write lock,
+        # Each batch ends its own read: on SQLite every transaction holds the write lock,
         # and a long export must not keep the therapists' saves waiting.
-        db.session.rollback()
+        rows = ops.read_entries_after(statement, after, limit=EXPORT_BATCH)
         for row in rows:
             writer.writerow(
                 (

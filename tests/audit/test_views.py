@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from clinic.audit.views import CSV_HEADER, EXPORT_BATCH, PER_PAGE
 from clinic.extensions import db
-from clinic.models import AuditAction, AuditEntry
+from clinic.models import AuditAction, AuditEntry, Role
 from tests import factories
 from tests.audit import entries, new_entries
 
@@ -32,6 +33,49 @@ def add_entry(app, clinic_ids, *, at=None, user="therapist", client=True, **valu
         db.session.add(entry)
         db.session.commit()
         return entry.id
+
+
+@dataclass(frozen=True)
+class Side:
+    """One clinic of a world with accounts and a client, and nothing else."""
+
+    clinic_id: int
+    owner_id: int
+    therapist_id: int
+    client_id: int
+    # Only ever a record id in an entry; no visit is needed for that.
+    visit_id: int = 4242
+
+
+@dataclass(frozen=True)
+class QuietWorld:
+    a: Side
+    b: Side
+
+
+def _quiet_side(app, name: str, tag: str) -> Side:
+    clinic_id = factories.make_clinic(app, name=name)
+    owner_id = factories.make_user(
+        app, clinic_id, email=f"owner-{tag}@example.com", full_name=f"Owen Owner {tag}",
+        role=Role.OWNER,
+    )  # fmt: skip
+    therapist_id = factories.make_user(
+        app, clinic_id, email=f"therapist-{tag}@example.com", full_name=f"Tess Therapist {tag}"
+    )
+    client_id = factories.make_client(
+        app, clinic_id, therapist_id, first_name=f"Secret{tag}", last_name=f"Client{tag}"
+    )
+    return Side(clinic_id, owner_id, therapist_id, client_id)
+
+
+@pytest.fixture
+def clinic_world(app) -> QuietWorld:
+    """Two clinics whose trails hold only what each test writes: no set-up entries."""
+    world = QuietWorld(
+        _quiet_side(app, "Clinic Alpha", "Alpha"), _quiet_side(app, "Clinic Beta", "Beta")
+    )
+    assert entries(app) == [], "set-up wrote audit entries: the counts below would be off"
+    return world
 
 
 @pytest.fixture
@@ -246,8 +290,11 @@ def test_fifty_entries_a_page(app, owner, clinic_world):
     # The first view of the trail was recorded too: 121 entries, 21 on the last page.
     assert len(rows_of(third)) == 121 - 2 * PER_PAGE
     assert "Entry number 119<" in third
+    # A page past the last shows the last one.
     beyond = owner.get("/audit/?page=40")
-    assert beyond.status_code == 200 and rows_of(beyond.get_data(as_text=True)) == []
+    assert beyond.status_code == 200
+    assert "Page 3 of 3" in beyond.get_data(as_text=True)
+    assert "Entry number 119<" in beyond.get_data(as_text=True)
     filtered = owner.get("/audit/?action=view&page=1").get_data(as_text=True)
     assert 'href="/audit/?page=2&amp;action=view"' in filtered or (
         'href="/audit/?action=view&amp;page=2"' in filtered
@@ -317,3 +364,48 @@ def test_the_csv_streams_past_one_batch(app, owner, clinic_world):
     assert len({row["summary"] for row in rows}) == count
     moments = [row["when_utc"] for row in rows]
     assert moments == sorted(moments, reverse=True)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "page=99999999999999999999",
+        "page=-99999999999999999999",
+        "page=" + "9" * 5000,
+        "page=1e9",
+        "page=%00",
+        "client=99999999999999999999",
+        "user=99999999999999999999",
+        "date_from=99999-01-01",
+        "date_to=0000-01-01",
+        "date_from=9999-12-31&date_to=9999-12-31",
+    ],
+)
+def test_numbers_out_of_range_never_fail(app, owner, clinic_world, query):
+    """Out-of-range numbers in the link clamp or are ignored with a message (issue 11)."""
+    add_entry(app, clinic_world.a, summary="Ours")
+    for url in (f"/audit/?{query}", f"/audit/export.csv?{query}"):
+        response = owner.get(url)
+        assert response.status_code == 200, url
+
+
+def test_a_page_past_the_last_shows_the_last(app, owner, clinic_world):
+    add_entry(app, clinic_world.a, summary="The only entry")
+    body = owner.get("/audit/?page=99999999999999999999").get_data(as_text=True)
+    assert "The only entry" in body
+
+
+def test_no_csv_leaves_when_its_entry_cannot_be_written(
+    app,
+    owner,
+    clinic_world,
+    failing_audit,
+):
+    add_entry(app, clinic_world.a, summary="Not to be sent")
+    failing_audit(AuditAction.EXPORT)
+    before = entries(app)
+    response = owner.get("/audit/export.csv")
+    assert response.status_code >= 500
+    assert response.mimetype == "text/html"
+    assert "Not to be sent" not in response.get_data(as_text=True)
+    assert new_entries(app, before) == []

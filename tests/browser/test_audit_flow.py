@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask import Flask
 from playwright.sync_api import Page, expect
 
-from clinic.audit.recording import record_event
+from clinic.audit.trail import Actor, record_event
 from clinic.extensions import db
-from clinic.models import AuditAction
+from clinic.models import AuditAction, User
 from tests import factories
 from tests.browser.conftest import NewPage, field, save_screenshot, set_viewport
 
@@ -33,15 +33,14 @@ def test_the_owner_sees_who_opened_a_record(live_app: Flask, new_page: NewPage) 
             (AuditAction.CHANGE, "Changed the intake"),
             (AuditAction.PRINT, "Visit note PDF"),
         ):
+            therapist = db.session.get_one(User, a.therapist_id)
             record_event(
+                Actor.of(therapist, "192.0.2.10"),
                 action,
-                clinic_id=a.clinic_id,
-                user_id=a.therapist_id,
                 client_id=nora,
                 record_type="client",
                 record_id=nora,
                 summary=summary,
-                remote_addr="192.0.2.10",
             )
         db.session.commit()
 
