@@ -54,13 +54,19 @@ Judgement calls where this module differs from, or adds to, DOMAIN.md:
   joint or around the kneecap stays light (section 3 effleurage row).
 - Joint positions and "stop if pain rises" are shown on every result; a logged pressure says
   nothing about joint range, so check_technique cannot test them.
+- A later screening never lifts a referral by no longer reporting it (find_open_referrals):
+  one lifted by a clearance waits for the clearance, and fever ends with a screening on a
+  later day, not with a second one the same day.
+
+Stored answers are read with the questionnaire version they were taken with (QUESTIONNAIRES):
+a question is added, reworded or retired by adding a version, never by changing one.
 """
 
 from __future__ import annotations
 
 import datetime
 import enum
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import NoReturn, TypeVar
 
@@ -74,30 +80,12 @@ from clinic.domain.catalogue import (
     Target,
     Technique,
 )
-from clinic.domain.errors import RuleViolation
+from clinic.domain.errors import Problem, RuleViolations
 
+# The version new screenings are taken with; every version ever used stays in QUESTIONNAIRES.
 QUESTIONNAIRE_VERSION = 1
 MAX_DETAIL_LENGTH = 1000
 OTTAWA_AGE = 55
-
-
-class ScreeningError(RuleViolation):
-    """Answers or a stored result that break the questionnaire's rules, one violation per field."""
-
-    def __init__(self, violations: Sequence[RuleViolation]) -> None:
-        if not violations:
-            raise ValueError("a ScreeningError needs at least one violation")
-        self.violations: tuple[RuleViolation, ...] = tuple(violations)
-        if len(self.violations) == 1:
-            super().__init__(self.violations[0].field, self.violations[0].message)
-            return
-        detail = " ".join(f"{v.field}: {v.message}" for v in self.violations)
-        super().__init__(None, detail)
-
-    @property
-    def fields(self) -> tuple[str | None, ...]:
-        """Return the offending fields in the order they were found."""
-        return tuple(v.field for v in self.violations)
 
 
 # --- Vocabularies ------------------------------------------------------------------------------
@@ -239,6 +227,8 @@ class Question:
     date_label: str = ""
 
 
+# The questions of version 1. Stored answers are read through get_questionnaire(version), so
+# a new version (see QUESTIONNAIRES) never changes how an older screening reads.
 QUESTIONS: tuple[Question, ...] = (
     Question(
         "breathless_chest_pain",
@@ -454,6 +444,59 @@ QUESTIONS: tuple[Question, ...] = (
 )
 
 QUESTIONS_BY_CODE: Mapping[str, Question] = {q.code: q for q in QUESTIONS}
+
+
+@dataclass(frozen=True)
+class Questionnaire:
+    """One version of the questions, as screenings taken with it asked them.
+
+    A version never changes once screenings were taken with it: adding, rewording or retiring
+    a question makes a new version, and stored answers are read with their own version.
+    """
+
+    version: int
+    questions: tuple[Question, ...]
+
+    @property
+    def by_code(self) -> Mapping[str, Question]:
+        """The questions keyed by code."""
+        return {q.code: q for q in self.questions}
+
+    def asks(self, code: str) -> bool:
+        """Return whether this version asks the question with that code."""
+        return any(q.code == code for q in self.questions)
+
+    @property
+    def sections(self) -> tuple[tuple[Section, tuple[Question, ...]], ...]:
+        """The questions grouped by section, in the order they are asked."""
+        grouped: dict[Section, list[Question]] = {}
+        for question in self.questions:
+            grouped.setdefault(question.section, []).append(question)
+        return tuple((section, tuple(questions)) for section, questions in grouped.items())
+
+
+# Every version screenings were ever taken with. Add new versions; never change or remove one.
+QUESTIONNAIRES: dict[int, Questionnaire] = {1: Questionnaire(1, QUESTIONS)}
+
+
+def current_questionnaire() -> Questionnaire:
+    """Return the questionnaire new screenings are taken with."""
+    return QUESTIONNAIRES[QUESTIONNAIRE_VERSION]
+
+
+def get_questionnaire(version: int) -> Questionnaire:
+    """Return the questionnaire of a version, refusing a version that was never used."""
+    found = QUESTIONNAIRES.get(version)
+    if found is None:
+        _fail("questionnaire_version", f"There is no questionnaire version {version!r}.")
+    return found
+
+
+def answer_key(code: str) -> str:
+    """Return the key of a question's yes/no answer, as the form names its field."""
+    return f"{code}-answer"
+
+
 OTTAWA_CRITERIA: tuple[str, ...] = (
     "ottawa_kneecap_tender",
     "ottawa_fibular_head_tender",
@@ -476,36 +519,41 @@ class Answer:
     date: datetime.date | None = None
 
 
-def blank_answers() -> dict[str, Answer]:
+def blank_answers(questionnaire: Questionnaire | None = None) -> dict[str, Answer]:
     """Return a "no" answer to every question, to start a form or build test data from."""
-    return {question.code: Answer(yes=False) for question in QUESTIONS}
+    asked = questionnaire or current_questionnaire()
+    return {question.code: Answer(yes=False) for question in asked.questions}
 
 
-def validate_answers(answers: Mapping[str, Answer]) -> None:
-    """Raise ScreeningError unless every question has exactly one well-formed answer."""
+def validate_answers(
+    answers: Mapping[str, Answer], questionnaire: Questionnaire | None = None
+) -> None:
+    """Refuse (RuleViolations) unless every question has exactly one well-formed answer.
+
+    The questions are those of the questionnaire given, the current one by default.
+    """
+    asked = questionnaire or current_questionnaire()
     problems = [
-        RuleViolation(code, "This is not a question on the screening form.")
+        Problem(answer_key(code), "This is not a question on the screening form.")
         for code in answers
-        if code not in QUESTIONS_BY_CODE
+        if not asked.asks(code)
     ]
-    for question in QUESTIONS:
+    for question in asked.questions:
         answer = answers.get(question.code)
         if answer is None:
-            problems.append(RuleViolation(question.code, "Answer yes or no."))
+            problems.append(Problem(answer_key(question.code), "Answer yes or no."))
             continue
         problems.extend(_check_answer(question, answer))
     if problems:
-        raise ScreeningError(problems)
+        raise RuleViolations(problems)
 
 
-def _check_answer(question: Question, answer: Answer) -> list[RuleViolation]:
+def _check_answer(question: Question, answer: Answer) -> list[Problem]:
     code = question.code
-    problems: list[RuleViolation] = []
+    problems: list[Problem] = []
     if len(answer.detail) > MAX_DETAIL_LENGTH:
         problems.append(
-            RuleViolation(
-                f"{code}-detail", f"Keep the note to {MAX_DETAIL_LENGTH} characters or fewer."
-            )
+            Problem(f"{code}-detail", f"Keep the note to {MAX_DETAIL_LENGTH} characters or fewer.")
         )
     parts: tuple[tuple[str, bool, object, str], ...] = (
         ("side", question.asks_side, answer.side, "Choose which leg."),
@@ -515,20 +563,23 @@ def _check_answer(question: Question, answer: Answer) -> list[RuleViolation]:
     for part, asked, value, missing_message in parts:
         if value is None:
             if asked and answer.yes and missing_message:
-                problems.append(RuleViolation(f"{code}-{part}", missing_message))
+                problems.append(Problem(f"{code}-{part}", missing_message))
         elif not asked:
-            problems.append(RuleViolation(f"{code}-{part}", f"This question has no {part}."))
+            problems.append(Problem(f"{code}-{part}", f"This question has no {part}."))
         elif not answer.yes:
             # A leg or date beside a "no" is ambiguous in the record, so it is refused.
-            problems.append(RuleViolation(f"{code}-{part}", f"Leave the {part} empty for a no."))
+            problems.append(Problem(f"{code}-{part}", f"Leave the {part} empty for a no."))
     return problems
 
 
-def dump_answers(answers: Mapping[str, Answer]) -> dict[str, dict[str, object]]:
+def dump_answers(
+    answers: Mapping[str, Answer], questionnaire: Questionnaire | None = None
+) -> dict[str, dict[str, object]]:
     """Convert validated answers to a JSON-able dict, leaving out empty details."""
-    validate_answers(answers)
+    asked = questionnaire or current_questionnaire()
+    validate_answers(answers, asked)
     dumped: dict[str, dict[str, object]] = {}
-    for question in QUESTIONS:
+    for question in asked.questions:
         answer = answers[question.code]
         item: dict[str, object] = {"yes": answer.yes}
         if answer.detail:
@@ -543,18 +594,26 @@ def dump_answers(answers: Mapping[str, Answer]) -> dict[str, dict[str, object]]:
     return dumped
 
 
-def load_answers(data: object) -> dict[str, Answer]:
-    """Build validated answers from the JSON-able dict dump_answers made."""
+def load_answers(data: object, version: int) -> dict[str, Answer]:
+    """Build validated answers from what dump_answers made with that questionnaire version.
+
+    The answers are checked against the questions of their own version, never the current
+    one, so a question added, reworded or retired later changes nothing about them.
+    """
+    asked = get_questionnaire(version)
     items = _as_mapping(data, "answers")
     answers: dict[str, Answer] = {}
     for code, raw in items.items():
-        item = _as_mapping(raw, code)
+        item = _as_mapping(raw, answer_key(code))
         unknown = set(item) - {"yes", "detail", "side", "region", "date"}
         if unknown:
-            _fail(code, f"Unknown keys in a stored answer: {', '.join(sorted(unknown))}.")
+            _fail(
+                answer_key(code),
+                f"Unknown keys in a stored answer: {', '.join(sorted(unknown))}.",
+            )
         yes = item.get("yes")
         if not isinstance(yes, bool):
-            _fail(code, "A stored answer needs yes set to true or false.")
+            _fail(answer_key(code), "A stored answer needs yes set to true or false.")
         detail = item.get("detail", "")
         if not isinstance(detail, str):
             _fail(f"{code}-detail", "A stored note must be text.")
@@ -566,7 +625,7 @@ def load_answers(data: object) -> dict[str, Answer]:
             region=_load_optional_enum(Region, item.get("region"), f"{code}-region"),
             date=None if raw_date is None else _load_date(raw_date, f"{code}-date"),
         )
-    validate_answers(answers)
+    validate_answers(answers, asked)
     return answers
 
 
@@ -622,6 +681,20 @@ class Finding:
         if self.region is None or region == "leg":
             return "both legs"
         return f"both legs ({region})"
+
+    @property
+    def next_step(self) -> str:
+        """What lifts the finding, as an instruction: the end of "Before treating, ..."."""
+        if self.lifted_by is LiftedBy.MEDICAL_CLEARANCE:
+            return "record the medical provider's clearance"
+        if self.tier is Tier.REFER:
+            return "take a new screening on a later day, once the client is well"
+        return "answer the question again at the next screening"
+
+    @property
+    def urgency_rank(self) -> int:
+        """How urgent the finding is (0 without an urgency), for ordering."""
+        return 0 if self.urgency is None else self.urgency.rank
 
     def concerns(self, side: Side, region: Region) -> bool:
         """Return whether the finding holds on that side and region."""
@@ -910,16 +983,23 @@ _OTTAWA_WORDS: Mapping[str, str] = {
 }
 
 
-def evaluate_screening(answers: Mapping[str, Answer], *, age: int | None) -> ScreeningResult:
+def evaluate_screening(
+    answers: Mapping[str, Answer],
+    *,
+    age: int | None,
+    questionnaire: Questionnaire | None = None,
+) -> ScreeningResult:
     """Turn a complete set of answers into findings, strictest first.
 
-    age is the client's age in whole years on the screening day, or None when unknown.
+    age is the client's age in whole years on the screening day, or None when unknown;
+    questionnaire is the version the answers were given to (the current one by default).
     """
-    validate_answers(answers)
+    asked = questionnaire or current_questionnaire()
+    validate_answers(answers, asked)
     if age is not None and age < 0:
-        raise ScreeningError([RuleViolation("age", "An age cannot be negative.")])
+        raise RuleViolations.one("age", "An age cannot be negative.")
     findings: list[Finding] = []
-    for question in QUESTIONS:
+    for question in asked.questions:
         answer = answers[question.code]
         rule = _RULES.get(question.code)
         if not answer.yes or rule is None:
@@ -942,13 +1022,14 @@ def evaluate_screening(answers: Mapping[str, Answer], *, age: int | None) -> Scr
                 findings.append(ottawa)
     # Stable sort: strictest first, questionnaire order within a tier.
     findings.sort(key=lambda f: -f.tier.rank)
-    return ScreeningResult(findings=tuple(findings))
+    return ScreeningResult(findings=tuple(findings), questionnaire_version=asked.version)
 
 
 def _evaluate_ottawa(
     answers: Mapping[str, Answer], age: int | None, *, side: Laterality | None
 ) -> Finding | None:
-    met = [_OTTAWA_WORDS[code] for code in OTTAWA_CRITERIA if answers[code].yes]
+    # A version that no longer asks a criterion counts it as not met.
+    met = [_OTTAWA_WORDS[code] for code in OTTAWA_CRITERIA if code in answers and answers[code].yes]
     if age is None:
         met.insert(0, "the age is not recorded, so 55 or over cannot be ruled out")
     elif age >= OTTAWA_AGE:
@@ -973,8 +1054,9 @@ def apply_clearances(result: ScreeningResult, cleared_codes: Iterable[str]) -> S
     """Mark findings with a recorded medical clearance as cleared; they stay on the record.
 
     Only findings lifted by a medical clearance can be cleared; codes of other findings, or of
-    findings this screening did not make, are ignored. Pass the clearances recorded against
-    this screening, not older ones: an old clearance says nothing about today's signs.
+    findings this screening did not make, are ignored. Pass the codes of clearances given on
+    or after this screening's day and in force: an older clearance says nothing about the
+    signs this screening found.
     """
     codes = frozenset(cleared_codes)
     findings = tuple(
@@ -984,6 +1066,67 @@ def apply_clearances(result: ScreeningResult, cleared_codes: Iterable[str]) -> S
         for f in result.findings
     )
     return replace(result, findings=findings)
+
+
+@dataclass(frozen=True)
+class PastResult:
+    """An earlier screening's result, with the clearances in force applied; key names it."""
+
+    key: int
+    taken_on: datetime.date
+    result: ScreeningResult
+
+
+@dataclass(frozen=True)
+class OpenReferral:
+    """A referral an earlier screening found that is still in force at a later screening."""
+
+    finding: Finding
+    found_by: PastResult
+
+    @property
+    def needs_clearance(self) -> bool:
+        """Whether only a recorded clearance ends it (else a screening on a later day does)."""
+        return self.finding.lifted_by is LiftedBy.MEDICAL_CLEARANCE
+
+
+def find_open_referrals(
+    taken_on: datetime.date, result: ScreeningResult, earlier: Iterable[PastResult]
+) -> tuple[OpenReferral, ...]:
+    """Return the referrals of earlier screenings that a screening on taken_on leaves open.
+
+    A later screening that no longer reports a sign does not lift a referral: one lifted by a
+    clearance stays until a clearance is recorded, and any other (fever, lifted by recovery)
+    ends only with a screening on a later day, not with another on the same day. earlier
+    holds the screenings taken before this one. Codes this screening found itself are left
+    out (its own finding stands for them: a clearance that lifts it lifts the older ones
+    too); of the rest, one per code, from the latest screening that found it, so that a
+    clearance recorded against that screening lifts every older one as well.
+    """
+    own = {f.code for f in result.findings}
+    latest: dict[str, OpenReferral] = {}
+    for past in sorted(earlier, key=lambda p: (p.taken_on, p.key)):
+        if past.taken_on > taken_on:
+            continue
+        for finding in past.result.active_findings:
+            if finding.tier is not Tier.REFER or finding.code in own:
+                continue
+            ended_by_a_later_day = finding.lifted_by is not LiftedBy.MEDICAL_CLEARANCE
+            if ended_by_a_later_day and past.taken_on < taken_on:
+                continue
+            latest[finding.code] = OpenReferral(finding, past)
+    return tuple(sorted(latest.values(), key=lambda r: -(r.finding.urgency_rank)))
+
+
+def with_open_referrals(
+    result: ScreeningResult, referrals: Iterable[OpenReferral]
+) -> ScreeningResult:
+    """Return the result with the open referrals added as active findings, strictest first."""
+    carried = tuple(replace(r.finding, cleared=False) for r in referrals)
+    if not carried:
+        return result
+    findings = sorted((*result.findings, *carried), key=lambda f: -f.tier.rank)
+    return replace(result, findings=tuple(findings))
 
 
 def is_at_least_as_strict(a: ScreeningResult, b: ScreeningResult) -> bool:
@@ -1272,7 +1415,7 @@ _E = TypeVar("_E", bound=enum.Enum)
 
 
 def _fail(field_name: str, message: str) -> NoReturn:
-    raise ScreeningError([RuleViolation(field_name, message)])
+    raise RuleViolations.one(field_name, message)
 
 
 def _as_mapping(value: object, field_name: str) -> Mapping[str, object]:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from functools import cache
+from typing import Any, ClassVar
 
 from wtforms import BooleanField, DateField, RadioField, SelectField, TextAreaField
 from wtforms.fields.choices import SelectChoice
@@ -14,9 +15,11 @@ from clinic.domain.catalogue import Laterality, Region
 from clinic.domain.screening import (
     MAX_DETAIL_LENGTH,
     OTTAWA_CRITERIA,
-    QUESTIONS,
     Answer,
     Question,
+    Questionnaire,
+    answer_key,
+    current_questionnaire,
 )
 from clinic.forms import ClinicForm, enum_choices
 
@@ -26,11 +29,13 @@ _INJURY_CODE = "recent_knee_injury"
 
 def answer_field(code: str) -> str:
     """Return the name of the yes/no field of a question."""
-    return f"{code}-answer"
+    return answer_key(code)
 
 
 class ScreeningFormBase(ClinicForm):
     """Fields every screening has besides the questions."""
+
+    questionnaire: ClassVar[Questionnaire]
 
     taken_on = DateField(
         "Date of the screening",
@@ -53,10 +58,11 @@ class ScreeningFormBase(ClinicForm):
     def validate(self, extra_validators: Any = None) -> bool:
         """Check each field; Ottawa questions need answers only after a knee injury."""
         valid = bool(super().validate(extra_validators))
-        injured = self._fields[answer_field(_INJURY_CODE)].data == "yes"
+        injury = self._fields.get(answer_field(_INJURY_CODE))
+        injured = injury is not None and injury.data == "yes"
         for code in OTTAWA_CRITERIA:
-            field = self._fields[answer_field(code)]
-            if injured and field.data not in ("yes", "no"):
+            field = self._fields.get(answer_field(code))
+            if field is not None and injured and field.data not in ("yes", "no"):
                 field.errors = [*field.errors, "After a knee injury, answer this too."]
                 valid = False
         return valid
@@ -64,7 +70,7 @@ class ScreeningFormBase(ClinicForm):
     def answers(self) -> dict[str, Answer]:
         """Return the typed answers; unanswered Ottawa questions count as no."""
         answers: dict[str, Answer] = {}
-        for question in QUESTIONS:
+        for question in self.questionnaire.questions:
             fields = self.question_fields(question)
             yes = fields["answer"].data == "yes"
             answers[question.code] = Answer(
@@ -81,9 +87,11 @@ class ScreeningFormBase(ClinicForm):
         return answers
 
 
-def _build_screening_form() -> type[ScreeningFormBase]:
-    attributes: dict[str, Any] = {}
-    for question in QUESTIONS:
+@cache
+def screening_form_class(questionnaire: Questionnaire) -> type[ScreeningFormBase]:
+    """Return the form that asks the questions of one questionnaire version."""
+    attributes: dict[str, Any] = {"questionnaire": questionnaire}
+    for question in questionnaire.questions:
         code = question.code
         # The Ottawa questions matter only after a knee injury; validate() checks them then.
         validators = (
@@ -117,7 +125,13 @@ def _build_screening_form() -> type[ScreeningFormBase]:
     return type("ScreeningForm", (ScreeningFormBase,), attributes)
 
 
-ScreeningForm = _build_screening_form()
+def new_screening_form(**kwargs: Any) -> ScreeningFormBase:
+    """Return the form of the questionnaire new screenings are taken with."""
+    return screening_form_class(current_questionnaire())(**kwargs)
+
+
+# The form of the current questionnaire when the app started, for code that lists form fields.
+ScreeningForm = screening_form_class(current_questionnaire())
 
 
 def _not_before(other: str, message: str) -> Any:

@@ -1,46 +1,77 @@
-"""Recording screenings, confirmations, clearances and overrides, and reading the current state."""
+"""Recording screenings, confirmations, clearances and overrides, and reading the current state.
+
+The screening in force on a day is the latest one taken on or before it, with every referral
+of earlier screenings that is still open added as an active finding (find_open_referrals): a
+later screening that no longer reports a sign does not lift a referral. A clearance lifts
+every finding with its code found on or before the day it was given, whichever screening it
+is filed under.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 from flask import abort
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from clinic.access import get_scoped_or_404, scoped
-from clinic.domain.errors import RuleViolation
+from clinic.audit.trail import Actor, record_event
+from clinic.domain.errors import RuleViolations
 from clinic.domain.intake import calculate_age
 from clinic.domain.screening import (
     Answer,
     Finding,
     LiftedBy,
+    OpenReferral,
+    PastResult,
     ScreeningResult,
     Tier,
     apply_clearances,
+    current_questionnaire,
     dump_answers,
     dump_result,
     evaluate_screening,
+    find_open_referrals,
     load_result,
+    with_open_referrals,
 )
 from clinic.domain.screening_status import ScreeningStatus, assess_screening_status
 from clinic.extensions import db
 from clinic.models import (
+    AuditAction,
     Clearance,
     Client,
     Clinic,
     FindingOverride,
     Screening,
     ScreeningConfirmation,
-    User,
 )
+from clinic.transaction import operation
+
+
+@dataclass(frozen=True)
+class StillOpen:
+    """A referral of an earlier screening still in force, with the screening that found it."""
+
+    finding: Finding
+    screening: Screening
+
+    @property
+    def needs_clearance(self) -> bool:
+        """Whether a recorded clearance ends it (else a screening on a later day does)."""
+        return self.finding.lifted_by is LiftedBy.MEDICAL_CLEARANCE
 
 
 @dataclass(frozen=True)
 class CurrentScreening:
-    """A client's latest screening as it stands on one day: clearances applied, status known."""
+    """The screening in force on one day: clearances applied, open referrals added, status known.
+
+    result holds the screening's own findings and, as active refer findings, the referrals
+    of earlier screenings still open on that day (open_referrals says where each was found).
+    """
 
     screening: Screening | None
     result: ScreeningResult | None
@@ -48,6 +79,7 @@ class CurrentScreening:
     clearances: Sequence[Clearance]
     overrides_today: Sequence[FindingOverride]
     last_confirmation: ScreeningConfirmation | None
+    open_referrals: tuple[StillOpen, ...] = ()
 
     @property
     def tier(self) -> Tier | None:
@@ -56,7 +88,7 @@ class CurrentScreening:
 
     @property
     def refer_findings(self) -> tuple[Finding, ...]:
-        """Active findings that rule out treatment."""
+        """Active findings that rule out treatment, earlier screenings' open referrals included."""
         return self.findings_of(Tier.REFER)
 
     @property
@@ -83,6 +115,27 @@ class CurrentScreening:
         """Return today's override of an avoided area, if any."""
         return next((o for o in self.overrides_today if o.finding_code == code), None)
 
+    def open_referral_for(self, code: str) -> StillOpen | None:
+        """Return the open referral of an earlier screening with that code, if there is one."""
+        return next((r for r in self.open_referrals if r.finding.code == code), None)
+
+    def clearance_screening_for(self, code: str) -> Screening | None:
+        """Return the screening a clearance for that finding is recorded against."""
+        still_open = self.open_referral_for(code)
+        return still_open.screening if still_open is not None else self.screening
+
+
+@dataclass(frozen=True)
+class _InForce:
+    """What the screening in force on a day comes to, before its currency is judged."""
+
+    screening: Screening
+    result: ScreeningResult
+    open_referrals: tuple[StillOpen, ...]
+    # Every clearance that lifts a finding counted here (for the banner and the recheck day).
+    own_clearances: tuple[Clearance, ...]
+    all_clearances: tuple[Clearance, ...]
+
 
 def get_screening_or_404(client: Client, screening_id: int) -> Screening:
     """Return one of a client's screenings in the signed-in user's clinic, or answer 404."""
@@ -92,13 +145,13 @@ def get_screening_or_404(client: Client, screening_id: int) -> Screening:
     return screening
 
 
-def latest_screening(client: Client) -> Screening | None:
-    """Return the client's most recent screening."""
+def latest_screening(client: Client, on: date | None = None) -> Screening | None:
+    """Return the client's most recent screening, or the latest taken on or before a day."""
+    query = scoped(Screening).where(Screening.client_id == client.id)
+    if on is not None:
+        query = query.where(Screening.taken_on <= on)
     return db.session.scalars(
-        scoped(Screening)
-        .where(Screening.client_id == client.id)
-        .order_by(Screening.taken_on.desc(), Screening.id.desc())
-        .limit(1)
+        query.order_by(Screening.taken_on.desc(), Screening.id.desc()).limit(1)
     ).first()
 
 
@@ -138,33 +191,103 @@ def list_overrides(screening: Screening) -> Sequence[FindingOverride]:
     ).all()
 
 
-def _dvt_last_asked_on(client: Client, screening: Screening) -> date:
-    # Every screening asks the clot question, so the latest one counts, as does any
-    # later "no changes" confirmation.
+def _client_clearances(client_id: int) -> tuple[Clearance, ...]:
+    """Every clearance of a client, newest first."""
+    return tuple(
+        db.session.scalars(
+            scoped(Clearance)
+            .where(Clearance.client_id == client_id)
+            .order_by(Clearance.recorded_at.desc(), Clearance.id.desc())
+        ).all()
+    )
+
+
+def _lifting(
+    clearances: Iterable[Clearance], screening: Screening, day: date
+) -> dict[str, Clearance]:
+    """The clearance that lifts each finding code of a screening on a day, newest first.
+
+    A clearance counts for a finding when it was given on or after the day of the screening
+    that found it and holds on that day, whichever screening it was recorded against.
+    """
+    lifting: dict[str, Clearance] = {}
+    for clearance in clearances:
+        if clearance.given_on >= screening.taken_on and clearance.is_in_force(day):
+            lifting.setdefault(clearance.finding_code, clearance)
+    return lifting
+
+
+def _result_with(screening: Screening, lifting: Mapping[str, Clearance]) -> ScreeningResult:
+    return apply_clearances(load_result(screening.result), lifting)
+
+
+def result_on(screening: Screening, day: date) -> ScreeningResult:
+    """Return a screening's own result with the clearances in force on a day applied."""
+    clearances = _client_clearances(screening.client_id)
+    return _result_with(screening, _lifting(clearances, screening, day))
+
+
+def _in_force(client: Client, day: date) -> _InForce | None:
+    screening = latest_screening(client, day)
+    if screening is None:
+        return None
+    clearances = _client_clearances(client.id)
+    lifting_own = _lifting(clearances, screening, day)
+    result = _result_with(screening, lifting_own)
+    own = {f.code: lifting_own[f.code] for f in result.cleared_findings}
+    # Only screenings that referred can leave a referral open; the stored tier says which.
+    earlier = db.session.scalars(
+        scoped(Screening).where(
+            Screening.client_id == client.id,
+            Screening.tier == Tier.REFER,
+            Screening.id != screening.id,
+            or_(
+                Screening.taken_on < screening.taken_on,
+                and_(Screening.taken_on == screening.taken_on, Screening.id < screening.id),
+            ),
+        )
+    ).all()
+    by_id = {s.id: s for s in earlier}
+    used: dict[int, Clearance] = {c.id: c for c in own.values()}
+    past: list[PastResult] = []
+    for found_by in earlier:
+        lifting = _lifting(clearances, found_by, day)
+        past_result = _result_with(found_by, lifting)
+        for finding in past_result.cleared_findings:
+            if finding.tier is Tier.REFER:
+                used.setdefault(lifting[finding.code].id, lifting[finding.code])
+        past.append(PastResult(found_by.id, found_by.taken_on, past_result))
+    referrals: Sequence[OpenReferral] = find_open_referrals(screening.taken_on, result, past)
+    return _InForce(
+        screening=screening,
+        result=with_open_referrals(result, referrals),
+        open_referrals=tuple(StillOpen(r.finding, by_id[r.found_by.key]) for r in referrals),
+        own_clearances=tuple(own.values()),
+        all_clearances=tuple(used.values()),
+    )
+
+
+def _dvt_last_asked_on(screening: Screening, day: date) -> date:
+    # Every screening asks the clot question, so the screening's own day counts, as does any
+    # later "no changes" confirmation up to the day in question.
     confirmed = db.session.scalar(
         select(func.max(ScreeningConfirmation.confirmed_on)).where(
-            ScreeningConfirmation.client_id == client.id,
             ScreeningConfirmation.screening_id == screening.id,
+            ScreeningConfirmation.confirmed_on <= day,
         )
     )
     return max(screening.taken_on, confirmed) if confirmed else screening.taken_on
 
 
-def clearances_in_force(screening: Screening, today: date) -> list[Clearance]:
-    """Return the clearances of a screening that hold on a given day."""
-    return [c for c in list_clearances(screening) if c.is_in_force(today)]
-
-
-def result_on(screening: Screening, today: date) -> ScreeningResult:
-    """Return a screening's result with the clearances in force on a given day applied."""
-    codes = {c.finding_code for c in clearances_in_force(screening, today)}
-    return apply_clearances(load_result(screening.result), codes)
-
-
 def load_current_screening(client: Client, clinic: Clinic, today: date) -> CurrentScreening:
-    """Return the client's latest screening with today's clearances, overrides and status."""
-    screening = latest_screening(client)
-    if screening is None:
+    """Return the screening in force on a day: the latest taken on or before it, with that
+    day's clearances, overrides and status, and the referrals of earlier screenings still open.
+
+    Pass the visit's own day when checking a visit, so a later screening or override does not
+    count for an earlier visit.
+    """
+    found = _in_force(client, today)
+    if found is None:
         status = assess_screening_status(
             taken_on=None,
             dvt_last_asked_on=None,
@@ -172,42 +295,48 @@ def load_current_screening(client: Client, clinic: Clinic, today: date) -> Curre
             valid_days=clinic.screening_valid_days,
         )
         return CurrentScreening(None, None, status, (), (), None)
-    in_force = clearances_in_force(screening, today)
-    result = apply_clearances(load_result(screening.result), {c.finding_code for c in in_force})
+    screening = found.screening
     status = assess_screening_status(
         taken_on=screening.taken_on,
-        dvt_last_asked_on=_dvt_last_asked_on(client, screening),
+        dvt_last_asked_on=_dvt_last_asked_on(screening, today),
         today=today,
         valid_days=clinic.screening_valid_days,
     )
     overrides = [o for o in list_overrides(screening) if o.visit_on == today]
     confirmation = db.session.scalars(
         scoped(ScreeningConfirmation)
-        .where(ScreeningConfirmation.screening_id == screening.id)
+        .where(
+            ScreeningConfirmation.screening_id == screening.id,
+            ScreeningConfirmation.confirmed_on <= today,
+        )
         .order_by(ScreeningConfirmation.confirmed_on.desc(), ScreeningConfirmation.id.desc())
         .limit(1)
     ).first()
-    return CurrentScreening(screening, result, status, in_force, overrides, confirmation)
+    return CurrentScreening(
+        screening,
+        found.result,
+        status,
+        found.own_clearances,
+        overrides,
+        confirmation,
+        found.open_referrals,
+    )
 
 
 def refresh_client_screening(client: Client, today: date) -> None:
-    """Bring the client's stored tier in step with the latest screening and its clearances."""
+    """Bring the client's stored tier in step with the screening in force and open referrals."""
     values: dict[str, object] = {
         "screening_tier": None,
         "screened_on": None,
         "screening_recheck_on": None,
     }
-    screening = latest_screening(client)
-    if screening is not None:
-        clearances = clearances_in_force(screening, today)
-        result = apply_clearances(
-            load_result(screening.result), {c.finding_code for c in clearances}
-        )
+    found = _in_force(client, today)
+    if found is not None:
         # The day after the first expiry, the stored tier may be too lenient: look again then.
-        expiries = [c.expires_on for c in clearances if c.expires_on is not None]
+        expiries = [c.expires_on for c in found.all_clearances if c.expires_on is not None]
         values = {
-            "screening_tier": result.effective_tier,
-            "screened_on": screening.taken_on,
+            "screening_tier": found.result.effective_tier,
+            "screened_on": found.screening.taken_on,
             "screening_recheck_on": min(expiries) + timedelta(days=1) if expiries else None,
         }
     # A statement of its own, not an attribute change: these columns are derived, and bumping
@@ -236,46 +365,62 @@ def refresh_due_clients(today: date) -> int:
     return len(due)
 
 
+@operation
 def record_screening(
-    client: Client, therapist: User, answers: Mapping[str, Answer], taken_on: date, today: date
+    actor: Actor, client: Client, answers: Mapping[str, Answer], taken_on: date, today: date
 ) -> Screening:
-    """Sign and store a new screening; it is never changed afterwards."""
+    """Sign and store a new screening with the current questionnaire; it never changes after."""
+    problems: list[tuple[str | None, str]] = []
     if taken_on > today:
-        raise RuleViolation("taken_on", "A screening cannot be dated in the future.")
-    if taken_on < client.date_of_birth:
-        raise RuleViolation("taken_on", "A screening cannot come before the date of birth.")
+        problems.append(("taken_on", "A screening cannot be dated in the future."))
+    elif taken_on < client.date_of_birth:
+        problems.append(("taken_on", "A screening cannot come before the date of birth."))
+    if problems:
+        raise RuleViolations(problems)
+    questionnaire = current_questionnaire()
     age = calculate_age(client.date_of_birth, taken_on)
-    result = evaluate_screening(answers, age=age)
+    result = evaluate_screening(answers, age=age, questionnaire=questionnaire)
     screening = Screening(
         clinic_id=client.clinic_id,
         client_id=client.id,
         taken_on=taken_on,
-        questionnaire_version=result.questionnaire_version,
-        answers=dump_answers(answers),
+        questionnaire_version=questionnaire.version,
+        answers=dump_answers(answers, questionnaire),
         result=dump_result(result),
         tier=result.tier,
         client_age=age,
-        signed_by_id=therapist.id,
+        signed_by_id=actor.required_user.id,
     )
     db.session.add(screening)
     db.session.flush()
     refresh_client_screening(client, today)
+    record_event(
+        actor,
+        AuditAction.SIGN,
+        record_type="screening",
+        record_id=screening.id,
+        client_id=client.id,
+        summary="Took and signed a screening",
+    )
     db.session.flush()
     return screening
 
 
+@operation
 def confirm_no_changes(
-    client: Client, therapist: User, today: date, valid_days: int
+    actor: Actor, client: Client, today: date, valid_days: int
 ) -> ScreeningConfirmation:
     """Record that the therapist asked today and nothing has changed since the screening."""
-    screening = latest_screening(client)
+    screening = latest_screening(client, today)
     if screening is None:
-        raise RuleViolation(None, "There is no screening to confirm yet. Take a screening first.")
+        raise RuleViolations.one(
+            None, "There is no screening to confirm yet. Take a screening first."
+        )
     status = assess_screening_status(
         taken_on=screening.taken_on, dvt_last_asked_on=None, today=today, valid_days=valid_days
     )
     if not status.has_current_screening:
-        raise RuleViolation(
+        raise RuleViolations.one(
             None, "The last screening is out of date, so it cannot be confirmed. Take a new one."
         )
     confirmation = ScreeningConfirmation(
@@ -283,24 +428,62 @@ def confirm_no_changes(
         client_id=client.id,
         screening_id=screening.id,
         confirmed_on=today,
-        confirmed_by_id=therapist.id,
+        confirmed_by_id=actor.required_user.id,
     )
     db.session.add(confirmation)
+    db.session.flush()
+    record_event(
+        actor,
+        AuditAction.CREATE,
+        record_type="screening_confirmation",
+        record_id=confirmation.id,
+        client_id=client.id,
+        summary="Confirmed no changes since the screening, clot signs asked",
+    )
     db.session.flush()
     return confirmation
 
 
-def _finding_of(screening: Screening, code: str) -> Finding:
-    finding = load_result(screening.result).get_finding(code)
-    if finding is None:
-        raise RuleViolation(None, "This screening has no such finding.")
-    return finding
+def clearable_findings(client: Client, screening: Screening, today: date) -> tuple[Finding, ...]:
+    """Return the findings a clearance could be recorded for from this screening's page.
+
+    Its own active findings that a clearance lifts and, when it is the screening in force,
+    the referrals of earlier screenings still waiting for one.
+    """
+    own = tuple(
+        f
+        for f in result_on(screening, today).active_findings
+        if f.lifted_by is LiftedBy.MEDICAL_CLEARANCE
+    )
+    return own + tuple(r.finding for r in _open_referrals_at(client, screening, today))
 
 
+def _open_referrals_at(client: Client, screening: Screening, today: date) -> tuple[StillOpen, ...]:
+    found = _in_force(client, today)
+    if found is None or found.screening.id != screening.id:
+        return ()
+    return tuple(r for r in found.open_referrals if r.needs_clearance)
+
+
+def _clearance_target(
+    client: Client, screening: Screening, finding_code: str, today: date
+) -> tuple[Screening, Finding]:
+    """The screening a clearance is filed under and the finding it lifts."""
+    finding = load_result(screening.result).get_finding(finding_code)
+    if finding is not None:
+        return screening, finding
+    for still_open in _open_referrals_at(client, screening, today):
+        if still_open.finding.code == finding_code:
+            # File it with the screening that found it, where the record says what was cleared.
+            return still_open.screening, still_open.finding
+    raise RuleViolations.one("finding_code", "This screening has no such finding.")
+
+
+@operation
 def record_clearance(
+    actor: Actor,
     client: Client,
     screening: Screening,
-    recorder: User,
     *,
     finding_code: str,
     given_by: str,
@@ -309,38 +492,53 @@ def record_clearance(
     expires_on: date | None,
     today: date,
 ) -> Clearance:
-    """Record a medical provider's go-ahead for a finding that a clearance lifts."""
-    finding = _finding_of(screening, finding_code)
+    """Record a medical provider's go-ahead for a finding that a clearance lifts.
+
+    The finding is one of the screening's own or, when the screening is the one in force, a
+    referral of an earlier screening still open: then the clearance is filed with that one.
+    It lifts the finding on every screening that found it on or before given_on.
+    """
+    target, finding = _clearance_target(client, screening, finding_code, today)
     if finding.lifted_by is not LiftedBy.MEDICAL_CLEARANCE:
-        raise RuleViolation(
-            None, f"“{finding.label}” is not lifted by a clearance: {finding.lifted_by.label}."
+        raise RuleViolations.one(
+            "finding_code",
+            f"“{finding.label}” is not lifted by a clearance: {finding.lifted_by.label}.",
         )
+    problems: list[tuple[str | None, str]] = []
     if given_on > today:
-        raise RuleViolation("given_on", "The clearance cannot be dated in the future.")
-    if given_on < screening.taken_on:
-        raise RuleViolation(
-            "given_on", "The clearance must come on or after the screening that found this."
+        problems.append(("given_on", "The clearance cannot be dated in the future."))
+    elif given_on < target.taken_on:
+        problems.append(
+            ("given_on", "The clearance must come on or after the screening that found this.")
         )
     if expires_on is not None and expires_on < today:
-        raise RuleViolation("expires_on", "This date has passed: the clearance would not count.")
-    if any(
-        c.finding_code == finding_code and c.is_in_force(today) for c in list_clearances(screening)
-    ):
-        raise RuleViolation(None, "A clearance for this finding is already in force.")
+        problems.append(("expires_on", "This date has passed: the clearance would not count."))
+    if problems:
+        raise RuleViolations(problems)
+    if finding_code in _lifting(_client_clearances(client.id), target, today):
+        raise RuleViolations.one(None, "A clearance for this finding is already in force.")
     clearance = Clearance(
         clinic_id=client.clinic_id,
         client_id=client.id,
-        screening_id=screening.id,
+        screening_id=target.id,
         finding_code=finding_code,
         given_by=given_by,
         given_on=given_on,
         note=note,
         expires_on=expires_on,
-        recorded_by_id=recorder.id,
+        recorded_by_id=actor.required_user.id,
     )
     db.session.add(clearance)
     db.session.flush()
     refresh_client_screening(client, today)
+    record_event(
+        actor,
+        AuditAction.CREATE,
+        record_type="screening",
+        record_id=target.id,
+        client_id=client.id,
+        summary="Recorded a medical clearance",
+    )
     db.session.flush()
     return clearance
 
@@ -359,21 +557,28 @@ def previous_clearance(client: Client, finding_code: str, before: Screening) -> 
     ).first()
 
 
+@operation
 def record_override(
+    actor: Actor,
     client: Client,
     screening: Screening,
-    recorder: User,
     *,
     finding_code: str,
     reason: str,
     visit_on: date,
 ) -> FindingOverride:
     """Allow work on an avoided area for one visit day, with the therapist's written reason."""
-    finding = _finding_of(screening, finding_code)
+    finding = load_result(screening.result).get_finding(finding_code)
+    if finding is None:
+        raise RuleViolations.one("finding_code", "This screening has no such finding.")
     if finding.tier is not Tier.AVOID_LOCAL:
-        raise RuleViolation(None, "Only an area to avoid can be overridden for a visit.")
+        raise RuleViolations.one(
+            "finding_code", "Only an area to avoid can be overridden for a visit."
+        )
     if len(reason.split()) < 3:
-        raise RuleViolation("reason", "Write the reason in a few words, so others can follow it.")
+        raise RuleViolations.one(
+            "reason", "Write the reason in a few words, so others can follow it."
+        )
     override = FindingOverride(
         clinic_id=client.clinic_id,
         client_id=client.id,
@@ -381,8 +586,17 @@ def record_override(
         finding_code=finding_code,
         visit_on=visit_on,
         reason=reason,
-        recorded_by_id=recorder.id,
+        recorded_by_id=actor.required_user.id,
     )
     db.session.add(override)
+    db.session.flush()
+    record_event(
+        actor,
+        AuditAction.CREATE,
+        record_type="screening",
+        record_id=screening.id,
+        client_id=client.id,
+        summary="Recorded an override for today's visit",
+    )
     db.session.flush()
     return override

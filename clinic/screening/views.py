@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Iterable
 from datetime import date
 
 from flask import flash, redirect, request, url_for
@@ -10,22 +10,18 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
+from clinic.audit.declared import VIEW, audited, current_actor
 from clinic.auth.stash import restore_posted_form
 from clinic.clients.operations import get_client_or_404
 from clinic.clients.pages import render_client_page
-from clinic.domain.errors import RuleViolation
+from clinic.domain.errors import RuleViolations
 from clinic.domain.screening import (
-    QUESTIONS,
     Finding,
-    LiftedBy,
-    Question,
-    ScreeningResult,
-    Section,
     Tier,
+    get_questionnaire,
     load_answers,
     load_result,
 )
-from clinic.extensions import db
 from clinic.forms import apply_violations
 from clinic.screening import bp
 from clinic.screening import operations as ops
@@ -33,63 +29,55 @@ from clinic.screening.forms import (
     ClearanceForm,
     ConfirmNoChangesForm,
     OverrideForm,
-    ScreeningForm,
-    answer_field,
+    new_screening_form,
 )
 
 
-def _sections() -> list[tuple[Section, list[Question]]]:
-    grouped: dict[Section, list[Question]] = {}
-    for question in QUESTIONS:
-        grouped.setdefault(question.section, []).append(question)
-    return list(grouped.items())
-
-
 @bp.route("/new", methods=["GET", "POST"])
+@audited(VIEW, "screening", "New screening form")
 def new(client_id: int) -> str | Response:
     """Take a new screening; a correction is a new screening too."""
     client = get_client_or_404(client_id)
     restored = restore_posted_form() if request.method == "GET" else None
-    form = ScreeningForm(formdata=restored) if restored is not None else ScreeningForm()
+    form = new_screening_form(formdata=restored) if restored is not None else new_screening_form()
     if request.method == "GET" and restored is None:
         form.taken_on.data = date.today()
     if form.validate_on_submit():
         try:
             ops.record_screening(
-                client, current_user, form.answers(), form.taken_on.data, date.today()
+                current_actor(), client, form.answers(), form.taken_on.data, date.today()
             )
-        except RuleViolation as error:
-            db.session.rollback()
-            violations = getattr(error, "violations", (error,))
-            for violation in violations:
-                if violation.field in {q.code for q in QUESTIONS}:
-                    violation.field = answer_field(violation.field)
-            apply_violations(form, violations)
+        except RuleViolations as refused:
+            apply_violations(form, refused)
         else:
-            db.session.commit()
             flash("The screening was signed and saved.", "success")
             return redirect(url_for("clients.detail", client_id=client.id))
-    return render_client_page("screening/new.html", client, form=form, sections=_sections())
+    return render_client_page(
+        "screening/new.html", client, form=form, sections=form.questionnaire.sections
+    )
 
 
 @bp.get("/<int:screening_id>")
+@audited(VIEW, "screening", "Screening", record="screening_id")
 def detail(client_id: int, screening_id: int) -> str:
-    """Show one screening exactly as it was signed."""
+    """Show one screening exactly as it was signed, with the questions as they were asked."""
     client = get_client_or_404(client_id)
     screening = ops.get_screening_or_404(client, screening_id)
+    questionnaire = get_questionnaire(screening.questionnaire_version)
     return render_client_page(
         "screening/detail.html",
         client,
         screening=screening,
-        answers=load_answers(screening.answers),
+        answers=load_answers(screening.answers, screening.questionnaire_version),
         result=load_result(screening.result),
-        sections=_sections(),
+        sections=questionnaire.sections,
         clearances=ops.list_clearances(screening),
         overrides=ops.list_overrides(screening),
     )
 
 
 @bp.get("/history")
+@audited(VIEW, "screening", "Screening history")
 def history(client_id: int) -> str:
     """List every screening and confirmation of a client."""
     client = get_client_or_404(client_id)
@@ -102,43 +90,38 @@ def history(client_id: int) -> str:
 
 
 @bp.post("/confirm")
+@audited(VIEW, "screening", "Screening history")
 def confirm(client_id: int) -> Response:
     """Record "no changes, clot signs asked today" in one click."""
     client = get_client_or_404(client_id)
     if ConfirmNoChangesForm().validate_on_submit():
         try:
             ops.confirm_no_changes(
-                client, current_user, date.today(), current_user.clinic.screening_valid_days
+                current_actor(), client, date.today(), current_user.clinic.screening_valid_days
             )
-        except RuleViolation as violation:
-            db.session.rollback()
-            flash(violation.message, "error")
+        except RuleViolations as refused:
+            flash(refused.message, "error")
         else:
-            db.session.commit()
             flash("Recorded: no changes since the screening, and no clot signs today.", "success")
     return redirect(url_for("clients.detail", client_id=client.id))
 
 
-def _findings_choices(
-    result: ScreeningResult, wanted: Callable[[Finding], bool]
-) -> list[SelectChoice]:
+def _findings_choices(findings: Iterable[Finding]) -> list[SelectChoice]:
     choices = [SelectChoice("", "Choose…")]
-    for finding in result.active_findings:
-        if not wanted(finding):
-            continue
+    for finding in findings:
         choices.append(SelectChoice(finding.code, f"{finding.label} ({finding.area_phrase})"))
     return choices
 
 
 @bp.route("/<int:screening_id>/clearance", methods=["GET", "POST"])
+@audited(VIEW, "screening", "Medical clearance form", record="screening_id")
 def clearance(client_id: int, screening_id: int) -> str | Response:
     """Record a medical clearance for a finding that a clearance lifts."""
     client = get_client_or_404(client_id)
     screening = ops.get_screening_or_404(client, screening_id)
     form = ClearanceForm()
     form.finding_code.choices = _findings_choices(
-        ops.result_on(screening, date.today()),
-        lambda finding: finding.lifted_by is LiftedBy.MEDICAL_CLEARANCE,
+        ops.clearable_findings(client, screening, date.today())
     )
     if request.method == "GET":
         form.finding_code.data = request.args.get("finding", "")
@@ -150,9 +133,9 @@ def clearance(client_id: int, screening_id: int) -> str | Response:
     if form.validate_on_submit():
         try:
             ops.record_clearance(
+                current_actor(),
                 client,
                 screening,
-                current_user,
                 finding_code=form.finding_code.data,
                 given_by=form.given_by.data,
                 given_on=form.given_on.data,
@@ -160,42 +143,41 @@ def clearance(client_id: int, screening_id: int) -> str | Response:
                 expires_on=form.expires_on.data,
                 today=date.today(),
             )
-        except RuleViolation as violation:
-            db.session.rollback()
-            apply_violations(form, violation)
+        except RuleViolations as refused:
+            apply_violations(form, refused)
         else:
-            db.session.commit()
             flash("The clearance was recorded. The finding now shows as cleared.", "success")
             return redirect(url_for("clients.detail", client_id=client.id))
     return render_client_page("screening/clearance.html", client, screening=screening, form=form)
 
 
 @bp.route("/<int:screening_id>/override", methods=["GET", "POST"])
+@audited(VIEW, "screening", "Override form", record="screening_id")
 def override(client_id: int, screening_id: int) -> str | Response:
     """Allow work on an avoided area for today's visit, with a written reason."""
     client = get_client_or_404(client_id)
     screening = ops.get_screening_or_404(client, screening_id)
     form = OverrideForm()
     form.finding_code.choices = _findings_choices(
-        ops.result_on(screening, date.today()), lambda finding: finding.tier is Tier.AVOID_LOCAL
+        f
+        for f in ops.result_on(screening, date.today()).active_findings
+        if f.tier is Tier.AVOID_LOCAL
     )
     if request.method == "GET":
         form.finding_code.data = request.args.get("finding", "")
     if form.validate_on_submit():
         try:
             ops.record_override(
+                current_actor(),
                 client,
                 screening,
-                current_user,
                 finding_code=form.finding_code.data,
                 reason=form.reason.data,
                 visit_on=date.today(),
             )
-        except RuleViolation as violation:
-            db.session.rollback()
-            apply_violations(form, violation)
+        except RuleViolations as refused:
+            apply_violations(form, refused)
         else:
-            db.session.commit()
             flash("The override for today's visit was recorded with your reason.", "success")
             return redirect(url_for("clients.detail", client_id=client.id))
     return render_client_page("screening/override.html", client, screening=screening, form=form)

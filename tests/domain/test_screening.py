@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import date
 
 import pytest
@@ -10,30 +11,36 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from clinic.domain.catalogue import BASIC_REGIONS, Laterality, Pressure, Region, Side, SiteRule
-from clinic.domain.errors import RuleViolation
+from clinic.domain.errors import RuleViolations
 from clinic.domain.screening import (
     FINDING_LABELS,
     OTTAWA_CRITERIA,
     QUESTIONNAIRE_VERSION,
+    QUESTIONNAIRES,
     QUESTIONS,
     QUESTIONS_BY_CODE,
     Answer,
     Finding,
     LiftedBy,
+    PastResult,
     Question,
-    ScreeningError,
+    Questionnaire,
     ScreeningResult,
     Section,
     Tier,
     Urgency,
     apply_clearances,
     blank_answers,
+    current_questionnaire,
     dump_answers,
     dump_result,
     evaluate_screening,
+    find_open_referrals,
+    get_questionnaire,
     is_at_least_as_strict,
     load_answers,
     load_result,
+    with_open_referrals,
 )
 
 L, R, B = Laterality.LEFT, Laterality.RIGHT, Laterality.BOTH
@@ -154,7 +161,7 @@ def test_sections_are_shown_in_one_block_each() -> None:
 @pytest.mark.parametrize(
     ("changes", "field"),
     [
-        ({"no_such_question": Answer(yes=True)}, "no_such_question"),
+        ({"no_such_question": Answer(yes=True)}, "no_such_question-answer"),
         ({"dvt_signs": Answer(yes=True)}, "dvt_signs-side"),
         ({"skin_break": Answer(yes=True, side=L)}, "skin_break-region"),
         ({"cancer": Answer(yes=True, side=L)}, "cancer-side"),
@@ -167,32 +174,31 @@ def test_sections_are_shown_in_one_block_each() -> None:
     ids=lambda value: value if isinstance(value, str) else None,
 )
 def test_invalid_answers_are_refused(changes: dict[str, Answer], field: str) -> None:
-    with pytest.raises(ScreeningError) as caught:
+    with pytest.raises(RuleViolations) as caught:
         evaluate_screening({**blank_answers(), **changes}, age=ADULT)
     assert caught.value.fields == (field,)
     assert caught.value.field == field
-    assert isinstance(caught.value, RuleViolation)
     assert caught.value.message
 
 
 def test_a_missing_answer_is_refused() -> None:
     answers = blank_answers()
     del answers["dvt_signs"]
-    with pytest.raises(ScreeningError) as caught:
+    with pytest.raises(RuleViolations) as caught:
         evaluate_screening(answers, age=ADULT)
-    assert caught.value.fields == ("dvt_signs",)
+    assert caught.value.fields == ("dvt_signs-answer",)
 
 
 def test_several_problems_are_reported_together() -> None:
     answers = {**blank_answers(), "dvt_signs": Answer(yes=True), "bruise": Answer(yes=True)}
-    with pytest.raises(ScreeningError) as caught:
+    with pytest.raises(RuleViolations) as caught:
         evaluate_screening(answers, age=ADULT)
     assert caught.value.fields == ("dvt_signs-side", "bruise-side", "bruise-region")
-    assert caught.value.field is None
+    assert [p.field for p in caught.value] == ["dvt_signs-side", "bruise-side", "bruise-region"]
 
 
 def test_a_negative_age_is_refused() -> None:
-    with pytest.raises(ScreeningError) as caught:
+    with pytest.raises(RuleViolations) as caught:
         screen(age=-1)
     assert caught.value.field == "age"
 
@@ -533,14 +539,14 @@ def test_answers_round_trip_through_json() -> None:
         "date": "2024-01-31",
     }
     assert stored["bruise"] == {"yes": False}
-    assert load_answers(stored) == answers
+    assert load_answers(stored, QUESTIONNAIRE_VERSION) == answers
 
 
 @pytest.mark.parametrize(
     ("stored", "field"),
     [
         ("not a dict", "answers"),
-        ({"dvt_signs": {"yes": "true", "side": "left"}}, "dvt_signs"),
+        ({"dvt_signs": {"yes": "true", "side": "left"}}, "dvt_signs-answer"),
         ({"dvt_signs": {"yes": True, "side": "middle"}}, "dvt_signs-side"),
         ({"bruise": {"yes": True, "side": "left", "region": "arm"}}, "bruise-region"),
         (
@@ -548,15 +554,15 @@ def test_answers_round_trip_through_json() -> None:
             "recent_surgery-date",
         ),
         ({"cancer": {"yes": True, "detail": 3}}, "cancer-detail"),
-        ({"cancer": {"yes": True, "colour": "red"}}, "cancer"),
-        ({"cancer": ["yes"]}, "cancer"),
+        ({"cancer": {"yes": True, "colour": "red"}}, "cancer-answer"),
+        ({"cancer": ["yes"]}, "cancer-answer"),
     ],
 )
 def test_malformed_stored_answers_are_refused(stored: object, field: str) -> None:
     if isinstance(stored, dict):
         stored = {**dump_answers(blank_answers()), **stored}
-    with pytest.raises(ScreeningError) as caught:
-        load_answers(stored)
+    with pytest.raises(RuleViolations) as caught:
+        load_answers(stored, QUESTIONNAIRE_VERSION)
     assert caught.value.fields[0] == field
 
 
@@ -574,7 +580,8 @@ def test_a_stored_result_equals_one_recomputed_from_the_stored_answers() -> None
     stored_result = json.loads(json.dumps(dump_result(result)))
 
     recomputed = apply_clearances(
-        evaluate_screening(load_answers(stored_answers), age=58), ["acute_injury_ottawa"]
+        evaluate_screening(load_answers(stored_answers, QUESTIONNAIRE_VERSION), age=58),
+        ["acute_injury_ottawa"],
     )
     assert load_result(stored_result) == recomputed
     assert stored_result["tier"] == "refer"
@@ -602,7 +609,7 @@ def _stored_result() -> dict[str, object]:
     ],
 )
 def test_malformed_stored_results_are_refused(change: dict[str, object], field: str) -> None:
-    with pytest.raises(ScreeningError) as caught:
+    with pytest.raises(RuleViolations) as caught:
         load_result({**_stored_result(), **change})
     assert caught.value.field == field
 
@@ -625,7 +632,7 @@ def test_malformed_stored_findings_are_refused(change: dict[str, object], field:
     assert isinstance(findings, list)
     bruise = next(f for f in findings if f["code"] == "bruise")
     findings[findings.index(bruise)] = {**bruise, **change}
-    with pytest.raises(ScreeningError) as caught:
+    with pytest.raises(RuleViolations) as caught:
         load_result(stored)
     assert caught.value.field == field
 
@@ -791,4 +798,187 @@ def test_results_round_trip_and_clearances_only_loosen(
         (f.tier.rank for f in result.findings), reverse=True
     )
     assert load_result(json.loads(json.dumps(dump_result(after)))) == after
-    assert load_answers(json.loads(json.dumps(dump_answers(answers)))) == answers
+    stored = json.loads(json.dumps(dump_answers(answers)))
+    assert load_answers(stored, QUESTIONNAIRE_VERSION) == answers
+
+
+# --- Questionnaire versions -------------------------------------------------------------------
+
+NEW_QUESTION = Question(
+    "recent_long_flight",
+    Section.HISTORY,
+    "Have you been on a flight of more than four hours in the last four weeks?",
+)
+
+
+def _later_versions() -> dict[str, Questionnaire]:
+    """A version that adds a question, one that rewords one and one that retires one."""
+    v1 = QUESTIONNAIRES[1]
+    reworded = tuple(
+        replace(q, prompt="Do you take blood thinners, or bruise easily?")
+        if q.code == "anticoagulants"
+        else q
+        for q in v1.questions
+    )
+    return {
+        "adds": Questionnaire(2, (*v1.questions, NEW_QUESTION)),
+        "rewords": Questionnaire(2, reworded),
+        "retires": Questionnaire(2, tuple(q for q in v1.questions if q.code != "bruise")),
+    }
+
+
+def test_every_version_is_registered_under_its_own_number() -> None:
+    assert QUESTIONNAIRE_VERSION in QUESTIONNAIRES
+    assert current_questionnaire().version == QUESTIONNAIRE_VERSION
+    for version, questionnaire in QUESTIONNAIRES.items():
+        assert questionnaire.version == version
+        codes = [q.code for q in questionnaire.questions]
+        assert len(codes) == len(set(codes))
+
+
+def test_an_unknown_version_is_refused() -> None:
+    with pytest.raises(RuleViolations) as caught:
+        get_questionnaire(999)
+    assert caught.value.field == "questionnaire_version"
+
+
+@pytest.mark.parametrize("change", ["adds", "rewords", "retires"])
+def test_stored_answers_are_read_with_their_own_version(
+    monkeypatch: pytest.MonkeyPatch, change: str
+) -> None:
+    answers = {
+        **blank_answers(),
+        "dvt_signs": Answer(True, side=L),
+        "bruise": Answer(True, side=R, region=Region.THIGH),
+    }
+    stored_answers = json.loads(json.dumps(dump_answers(answers)))
+    stored_result = json.loads(json.dumps(dump_result(evaluate_screening(answers, age=ADULT))))
+    newer = _later_versions()[change]
+    monkeypatch.setitem(QUESTIONNAIRES, 2, newer)
+    monkeypatch.setattr("clinic.domain.screening.QUESTIONNAIRE_VERSION", 2)
+    assert current_questionnaire() is newer
+
+    loaded = load_answers(stored_answers, 1)
+    assert loaded == answers
+    assert evaluate_screening(loaded, age=ADULT, questionnaire=get_questionnaire(1)) == (
+        load_result(stored_result)
+    )
+    assert load_result(stored_result).questionnaire_version == 1
+    if change != "rewords":
+        # The stored answers do not fit the new version, and are never read with it.
+        with pytest.raises(RuleViolations):
+            load_answers(stored_answers, 2)
+    # New screenings are taken, stored and read with the new version.
+    fresh = blank_answers()
+    assert set(fresh) == {q.code for q in newer.questions}
+    result = evaluate_screening(fresh, age=ADULT)
+    assert result.questionnaire_version == 2
+    assert load_answers(json.loads(json.dumps(dump_answers(fresh))), 2) == fresh
+
+
+def test_a_version_without_the_ottawa_criteria_still_evaluates() -> None:
+    v1 = QUESTIONNAIRES[1]
+    fewer = Questionnaire(2, tuple(q for q in v1.questions if q.code not in OTTAWA_CRITERIA))
+    answers = {
+        q.code: Answer(q.code == "recent_knee_injury", side=L if q.asks_side else None)
+        if q.code == "recent_knee_injury"
+        else Answer(False)
+        for q in fewer.questions
+    }
+    result = evaluate_screening(answers, age=60, questionnaire=fewer)
+    assert result.get_finding("acute_injury_ottawa") is not None  # the age criterion alone
+
+
+# --- Referrals across screenings ----------------------------------------------------------------
+
+DAY_2 = date(2024, 3, 2)
+
+
+def _past(key: int, day: date, result: ScreeningResult) -> PastResult:
+    return PastResult(key, day, result)
+
+
+def test_a_clearance_referral_stays_open_across_later_screenings() -> None:
+    earlier = _past(1, DAY, screen(dvt_signs=Answer(True, side=L)))
+    for day in (DAY, DAY_2, date(2025, 1, 1)):
+        later = screen()
+        still = find_open_referrals(day, later, [earlier])
+        assert [r.finding.code for r in still] == ["dvt_signs"]
+        assert still[0].found_by is earlier
+        assert still[0].needs_clearance
+        combined = with_open_referrals(later, still)
+        assert combined.refuses_treatment
+        assert combined.effective_tier is Tier.REFER
+        assert [f.code for f in combined.active_findings] == ["dvt_signs"]
+
+
+def test_a_cleared_referral_does_not_carry_over() -> None:
+    cleared = apply_clearances(screen(dvt_signs=Answer(True, side=L)), ["dvt_signs"])
+    assert find_open_referrals(DAY_2, screen(), [_past(1, DAY, cleared)]) == ()
+
+
+def test_fever_ends_only_with_a_screening_on_a_later_day() -> None:
+    fever = _past(1, DAY, screen(fever_infection=YES))
+    same_day = find_open_referrals(DAY, screen(), [fever])
+    assert [r.finding.code for r in same_day] == ["fever_infection"]
+    assert not same_day[0].needs_clearance
+    assert with_open_referrals(screen(), same_day).refuses_treatment
+    assert find_open_referrals(DAY_2, screen(), [fever]) == ()
+
+
+def test_a_code_the_later_screening_found_itself_is_not_carried() -> None:
+    earlier = _past(1, DAY, screen(dvt_signs=Answer(True, side=L)))
+    later = screen(dvt_signs=Answer(True, side=R))
+    assert find_open_referrals(DAY_2, later, [earlier]) == ()
+
+
+def test_one_open_referral_per_code_from_the_latest_screening_that_found_it() -> None:
+    first = _past(1, DAY, screen(dvt_signs=Answer(True, side=L)))
+    second = _past(2, DAY_2, screen(dvt_signs=Answer(True, side=R), unexplained_pain=YES))
+    still = find_open_referrals(date(2024, 3, 5), screen(), [second, first])
+    assert {r.finding.code: r.found_by.key for r in still} == {
+        "dvt_signs": 2,
+        "unexplained_pain": 2,
+    }
+
+
+def test_findings_short_of_a_referral_are_not_carried() -> None:
+    earlier = _past(1, DAY, screen(bruise=Answer(True, side=L, region=Region.THIGH)))
+    assert find_open_referrals(DAY, screen(), [earlier]) == ()
+
+
+def test_screenings_after_the_day_are_ignored() -> None:
+    later = _past(1, DAY_2, screen(dvt_signs=Answer(True, side=L)))
+    assert find_open_referrals(DAY, screen(), [later]) == ()
+
+
+@settings(max_examples=60, deadline=None)
+@given(first=answer_sets(), second=answer_sets(), same_day=st.booleans())
+def test_a_later_screening_never_loosens_a_referral_that_needs_a_clearance(
+    first: dict[str, Answer], second: dict[str, Answer], same_day: bool
+) -> None:
+    before = evaluate_screening(first, age=ADULT)
+    after = evaluate_screening(second, age=ADULT)
+    day = DAY if same_day else DAY_2
+    combined = with_open_referrals(after, find_open_referrals(day, after, [_past(1, DAY, before)]))
+    needing = {
+        f.code for f in before.active_findings if f.tier is Tier.REFER and f.lifted_by is CLEARANCE
+    }
+    assert needing <= {f.code for f in combined.active_findings}
+    if before.refuses_treatment and (same_day or needing):
+        assert combined.refuses_treatment
+    assert is_at_least_as_strict(combined, after)
+
+
+@pytest.mark.parametrize(
+    ("answers", "code", "words"),
+    [
+        ({"dvt_signs": Answer(True, side=L)}, "dvt_signs", "clearance"),
+        ({"fever_infection": YES}, "fever_infection", "a later day"),
+        ({"bruise": Answer(True, side=L, region=Region.THIGH)}, "bruise", "next screening"),
+    ],
+)
+def test_each_finding_says_what_lifts_it(answers: dict[str, Answer], code: str, words: str) -> None:
+    finding = screen(**answers).get_finding(code)
+    assert finding is not None
+    assert words in finding.next_step

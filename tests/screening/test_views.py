@@ -94,7 +94,8 @@ def test_stored_result_equals_a_recomputation_from_the_stored_answers(app, logge
         screening = db.session.scalars(
             select(Screening).where(Screening.client_id == client_id)
         ).one()
-        recomputed = evaluate_screening(load_answers(screening.answers), age=screening.client_age)
+        answers = load_answers(screening.answers, screening.questionnaire_version)
+        recomputed = evaluate_screening(answers, age=screening.client_age)
         assert load_result(screening.result) == recomputed
         assert screening.tier is Tier.REFER
         codes = {f.code for f in recomputed.findings}
