@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import MISSING, dataclass, fields
+from datetime import date
 from decimal import Decimal
 
 from clinic.domain.catalogue import Pressure, Side, Target, Technique
+from clinic.domain.errors import Problem, row_key
 from clinic.domain.screening import (
     PlannedTechnique,
     ScreeningResult,
@@ -15,7 +17,7 @@ from clinic.domain.screening import (
     Violation,
     check_technique,
 )
-from clinic.domain.screening_status import ScreeningStatus
+from clinic.domain.screening_status import ScreeningState, ScreeningStatus
 
 MIN_ENTRY_MINUTES = Decimal("0.5")
 MAX_ENTRY_MINUTES = Decimal("60")
@@ -25,6 +27,8 @@ MAX_VISIT_MINUTES = 240
 # (Farrar 2001, DOMAIN.md section 4); a visit that leaves pain that much higher is flagged.
 ADVERSE_PAIN_RISE = 2
 MIN_OVERRIDE_WORDS = 3
+# The most technique entries one note holds; more are refused, never cut off.
+MAX_ENTRIES = 40
 
 
 class VisitStatus(enum.StrEnum):
@@ -77,52 +81,68 @@ class AdverseResponse(enum.StrEnum):
 
 
 @dataclass(frozen=True)
-class EntryPlan:
-    """One technique entry as typed, with the therapist's reason if an area is overridden."""
+class EntryDetails:
+    """One technique entry: the one shape used by the form, the checks, the rows and printing.
+
+    Fields without a default are required in every entry; the others are optional.
+    """
 
     technique: Technique
     target: Target
     side: Side
     pressure: Pressure
     minutes: Decimal
+    repetitions: int | None = None
+    hold_seconds: int | None = None
+    note: str = ""
+    # The therapist's written reason for working on an area the screening says to avoid.
     override_reason: str = ""
 
+    @property
+    def label(self) -> str:
+        """Name the entry in a sentence: "Petrissage (kneading) on left calf"."""
+        return f"{self.technique.label} on {self.side.value} {self.target.label.lower()}"
 
-@dataclass(frozen=True)
-class EntryProblem:
-    """A reason one entry (by its position) cannot be saved, and the field it concerns."""
 
-    index: int
-    field: str
-    message: str
+# Every field of an entry, in order: the form's row, the stored row and the printed line.
+ENTRY_FIELDS = tuple(field.name for field in fields(EntryDetails))
+REQUIRED_ENTRY_FIELDS = tuple(f.name for f in fields(EntryDetails) if f.default is MISSING)
+
+
+def check_entry(
+    result: ScreeningResult, entry: EntryDetails, *, overridden: Collection[str] = ()
+) -> list[Problem]:
+    """List what stops one entry, each with the entry field it concerns.
+
+    An avoided-area violation passes when the entry carries a written reason of a few words,
+    or when an override of that finding was recorded for the visit's day (overridden holds
+    those finding codes); every other violation is final.
+    """
+    planned = PlannedTechnique(entry.technique, entry.target, entry.side, entry.pressure)
+    return [
+        Problem(_field_of(violation), violation.reason)
+        for violation in check_technique(result, planned)
+        if not (violation.overridable and _is_overridden(violation, entry, overridden))
+    ]
 
 
 def check_entries(
     result: ScreeningResult,
-    entries: Sequence[EntryPlan],
+    entries: Sequence[EntryDetails],
     *,
-    overridden_today: Collection[str] = (),
-) -> list[EntryProblem]:
-    """List what stops each entry: the screening check, and overrides without a reason.
-
-    An avoided-area violation passes when the entry carries a written reason of a few words,
-    or when an override of that finding was recorded for the visit day; every other violation
-    is final.
-    """
-    problems: list[EntryProblem] = []
-    for index, entry in enumerate(entries):
-        planned = PlannedTechnique(entry.technique, entry.target, entry.side, entry.pressure)
-        for violation in check_technique(result, planned):
-            if violation.overridable and _is_overridden(violation, entry, overridden_today):
-                continue
-            problems.append(EntryProblem(index, _field_of(violation), violation.reason))
-    return problems
+    overridden: Collection[str] = (),
+    rows: str = "entries",
+) -> list[Problem]:
+    """List what stops each entry, keyed by row: row_key(rows, index, field)."""
+    return [
+        Problem(row_key(rows, index, problem.field or "technique"), problem.message)
+        for index, entry in enumerate(entries)
+        for problem in check_entry(result, entry, overridden=overridden)
+    ]
 
 
-def _is_overridden(
-    violation: Violation, entry: EntryPlan, overridden_today: Collection[str]
-) -> bool:
-    if violation.finding_code in overridden_today:
+def _is_overridden(violation: Violation, entry: EntryDetails, overridden: Collection[str]) -> bool:
+    if violation.finding_code in overridden:
         return True
     return len(entry.override_reason.split()) >= MIN_OVERRIDE_WORDS
 
@@ -134,13 +154,26 @@ def _field_of(violation: Violation) -> str:
     return violation.field or "technique"
 
 
-def check_total_minutes(entries: Sequence[EntryPlan], length_minutes: int) -> str | None:
-    """Return why the entries cannot fit the visit, or None when they do."""
+def check_total_minutes(entries: Sequence[EntryDetails], length_minutes: int) -> Problem | None:
+    """Return why the entries cannot fit the visit (on its length), or None when they do."""
     total = sum((entry.minutes for entry in entries), Decimal(0))
     if total > length_minutes:
-        return (
+        return Problem(
+            "length_minutes",
             f"The techniques add up to {total.normalize():f} minutes, more than the visit's "
-            f"{length_minutes}. Shorten an entry or lengthen the visit."
+            f"{length_minutes}. Shorten an entry or lengthen the visit.",
+        )
+    return None
+
+
+def check_entry_count(count: int) -> Problem | None:
+    """Return why a note cannot hold this many entries, or None when it can."""
+    if count > MAX_ENTRIES:
+        return Problem(
+            "entries",
+            f"A visit note holds at most {MAX_ENTRIES} techniques and this one has {count}. "
+            f"Nothing was saved and every row is still here: remove {count - MAX_ENTRIES} "
+            "(or combine entries) before saving.",
         )
     return None
 
@@ -165,9 +198,55 @@ def reasons_visit_cannot_start(
     if not status.is_ready:
         reasons.append(status.explanation)
     if result is not None and result.refuses_treatment:
-        labels = ", ".join(f.label.lower() for f in result.active_findings if f.tier is Tier.REFER)
+        steps = dict.fromkeys(f.next_step for f in result.active_findings if f.tier is Tier.REFER)
         reasons.append(
-            f"The screening says to refer first ({labels}). Record a medical clearance before "
-            "treating."
+            f"The screening says to refer first ({_referrals(result)}). Before treating, "
+            f"{'; '.join(steps)}."
         )
     return reasons
+
+
+def reasons_note_cannot_change(
+    status: ScreeningStatus, result: ScreeningResult | None, *, visit_on: date, today: date
+) -> list[str]:
+    """Return why a note of a given day can no longer be saved or signed (empty: it can).
+
+    The gate of a visit holds on the visit's own day: a current screening then, the clot
+    question asked that day, and no referral left uncleared. Each reason says what to do.
+    """
+    if visit_on == today:
+        return reasons_visit_cannot_start(status, result)
+    day = _day(visit_on)
+    reasons: list[str] = []
+    if status.state is ScreeningState.NONE:
+        reasons.append(
+            f"There was no screening on {day}, the day of this visit, so the note cannot be "
+            "saved or signed. Discard the draft: a visit needs a screening on its own day."
+        )
+    elif status.state is ScreeningState.EXPIRED:
+        reasons.append(
+            f"The screening in force on {day}, the day of this visit, was out of date that "
+            "day, so the note cannot be saved or signed. Discard the draft: a visit needs a "
+            "current screening on its own day."
+        )
+    elif status.state is ScreeningState.DVT_NOT_ASKED_TODAY:
+        reasons.append(
+            f"The signs of a clot in the leg were not asked about on {day}, the day of this "
+            "visit, so the note cannot be saved or signed. Discard the draft: the clot "
+            "question must be asked on the day of the visit."
+        )
+    if result is not None and result.refuses_treatment:
+        reasons.append(
+            f"The screening in force on {day} says to refer first ({_referrals(result)}). "
+            f"Record the medical clearance (given on or before {day}) on the screening, then "
+            "save or sign the note."
+        )
+    return reasons
+
+
+def _referrals(result: ScreeningResult) -> str:
+    return ", ".join(f.label.lower() for f in result.active_findings if f.tier is Tier.REFER)
+
+
+def _day(value: date) -> str:
+    return f"{value.day} {value:%b %Y}"

@@ -12,7 +12,13 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from clinic.database import IntEnumType, UTCDateTime, enum_type, utcnow
 from clinic.domain.catalogue import Pressure, Side, Target, Technique
 from clinic.domain.intake import AffectedKnee
-from clinic.domain.visits import AdverseResponse, Swelling, VisitStatus
+from clinic.domain.visits import (
+    ENTRY_FIELDS,
+    AdverseResponse,
+    EntryDetails,
+    Swelling,
+    VisitStatus,
+)
 from clinic.extensions import Base
 from clinic.models.client import Client
 from clinic.models.mixins import TimestampMixin
@@ -87,6 +93,12 @@ class Visit(TimestampMixin, Base):
     def is_signed(self) -> bool:
         return self.status is VisitStatus.SIGNED
 
+    def mark_changed(self) -> None:
+        """Count any change to the note, its entries included, as a new version of it."""
+        # The version moves only when the visits row itself is written, and replacing the
+        # entries alone would not write it: A could then sign B's entries with A's version.
+        self.updated_at = utcnow()
+
     @property
     def pain_pairs(self) -> list[tuple[str, int | None, int | None]]:
         """Return (knee, before, after) for each treated knee."""
@@ -119,6 +131,18 @@ class TechniqueEntry(Base):
     override_reason: Mapped[str] = mapped_column(Text, default="")
 
     visit: Mapped[Visit] = relationship(back_populates="entries")
+
+    @classmethod
+    def from_details(
+        cls, details: EntryDetails, *, clinic_id: int, position: int
+    ) -> TechniqueEntry:
+        """Return a new row holding an entry's values."""
+        values = {name: getattr(details, name) for name in ENTRY_FIELDS}
+        return cls(clinic_id=clinic_id, position=position, **values)
+
+    def details(self) -> EntryDetails:
+        """Return the stored entry's values."""
+        return EntryDetails(**{name: getattr(self, name) for name in ENTRY_FIELDS})
 
 
 class Addendum(Base):

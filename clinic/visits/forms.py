@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, get_type_hints
 
 from wtforms import (
     DateField,
@@ -34,19 +35,25 @@ from clinic.clients.forms import not_in_future
 from clinic.domain.catalogue import Pressure, Side, Target, Technique
 from clinic.domain.intake import AffectedKnee
 from clinic.domain.visits import (
+    ENTRY_FIELDS,
+    MAX_ENTRIES,
     MAX_ENTRY_MINUTES,
     MAX_VISIT_MINUTES,
     MIN_ENTRY_MINUTES,
     MIN_VISIT_MINUTES,
+    REQUIRED_ENTRY_FIELDS,
     AdverseResponse,
+    EntryDetails,
     Swelling,
+    check_entry_count,
 )
 from clinic.forms import ClinicForm, clean_text, enum_choices
-from clinic.models import TechniqueEntry
-from clinic.visits.operations import EntryDetails, VisitDetails
+from clinic.visits.operations import VisitDetails
 
 NOTE_LENGTH = 5000
 BLANK_ROWS = 2
+# The type of each entry field, which tells how a row's typed value becomes the entry's.
+_ENTRY_TYPES = get_type_hints(EntryDetails)
 
 
 def _pain(label: str) -> IntegerField:
@@ -111,48 +118,52 @@ class EntryForm(Form):  # type: ignore[misc]
 
     def is_blank(self) -> bool:
         """Return whether nothing was chosen or typed in the row."""
-        return not any(
-            (self.technique.data, self.target.data, self.side.data, self.pressure.data,
-             self.minutes.raw_data and self.minutes.raw_data[0], self.note.data,
-             self.override_reason.data)
-        )  # fmt: skip
+        return all(_typed_text(self[name]) in (None, "") for name in ENTRY_FIELDS)
 
     def validate_row(self) -> bool:
         """Require every part of a row that is not blank."""
-        valid = True
-        required = {
-            "technique": "Choose the technique.",
-            "target": "Choose the target.",
-            "side": "Choose the side.",
-            "pressure": "Choose the pressure.",
-        }
-        for name, message in required.items():
-            if not self[name].data:
-                self[name].errors = [*self[name].errors, message]
-                valid = False
+        for name in REQUIRED_ENTRY_FIELDS:
+            field = self[name]
+            if not field.errors and field.data in (None, ""):
+                verb = "Choose" if field.type == "SelectField" else "Enter"
+                field.errors = [*field.errors, f"{verb} the {field.label.text.lower()}."]
         minutes = self.minutes.data
-        if not self.minutes.errors:
-            if minutes is None:
-                self.minutes.errors = [*self.minutes.errors, "Enter the minutes."]
-                valid = False
-            elif not MIN_ENTRY_MINUTES <= minutes <= MAX_ENTRY_MINUTES:
-                self.minutes.errors = [*self.minutes.errors, "From 0.5 to 60 minutes."]
-                valid = False
-        return valid and not any(field.errors for field in self)
+        if not self.minutes.errors and not MIN_ENTRY_MINUTES <= minutes <= MAX_ENTRY_MINUTES:
+            self.minutes.errors = [*self.minutes.errors, "From 0.5 to 60 minutes."]
+        return not any(field.errors for field in self)
 
     def to_entry(self) -> EntryDetails:
-        """Return the row as typed values."""
+        """Return the row as an entry (call once the row is valid)."""
         return EntryDetails(
-            technique=Technique(self.technique.data),
-            target=Target(self.target.data),
-            side=Side(self.side.data),
-            pressure=Pressure(int(self.pressure.data)),
-            minutes=Decimal(self.minutes.data).quantize(Decimal("0.1")),
-            repetitions=self.repetitions.data,
-            hold_seconds=self.hold_seconds.data,
-            note=self.note.data or "",
-            override_reason=self.override_reason.data or "",
+            **{name: _entry_value(_ENTRY_TYPES[name], self[name].data) for name in ENTRY_FIELDS}
         )
+
+
+def _typed_text(field: Any) -> Any:
+    """Return what a row's field holds: its value, or the text typed when it is not valid."""
+    if field.data is not None:
+        return field.data
+    return str(field.raw_data[0]).strip() if field.raw_data else ""
+
+
+def _entry_value(kind: Any, value: Any) -> Any:
+    """Turn a valid row field's value into the entry field's type."""
+    if isinstance(kind, type) and issubclass(kind, enum.IntEnum):
+        return kind(int(value))
+    if isinstance(kind, type) and issubclass(kind, enum.Enum):
+        return kind(value)
+    if kind is Decimal:
+        return Decimal(value).quantize(Decimal("0.1"))
+    if kind is str:
+        return value or ""
+    return value
+
+
+def _row_value(value: Any) -> Any:
+    """Turn an entry field's value into what its row field shows."""
+    if isinstance(value, enum.Enum):
+        return str(value.value)
+    return value
 
 
 class VisitForm(ClinicForm):
@@ -209,7 +220,14 @@ class VisitForm(ClinicForm):
     )
     adverse_note = _note("About the response")
 
-    entries = FieldList(FormField(EntryForm), min_entries=1, max_entries=40)
+    # No max_entries: WTForms would silently drop the rows past it. Too many rows are refused
+    # in validate(), with every row kept as typed.
+    entries = FieldList(FormField(EntryForm), min_entries=1)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Problems of the rows as a whole (too many of them), shown above the rows.
+        self.entries_errors: list[str] = []
 
     def validate_next_visit_on(self, field: Any) -> None:
         if field.data and isinstance(self.visit_on.data, date) and field.data < self.visit_on.data:
@@ -230,6 +248,10 @@ class VisitForm(ClinicForm):
                     valid = False
         if self.adverse_response.data == AdverseResponse.OTHER.value and not self.adverse_note.data:
             self.adverse_note.errors = [*self.adverse_note.errors, "Say what happened."]
+            valid = False
+        too_many = check_entry_count(len(self.filled_rows()))
+        if too_many is not None:
+            self.entries_errors.append(too_many.message)
             valid = False
         return valid
 
@@ -266,36 +288,22 @@ class VisitForm(ClinicForm):
 
     def expected_version(self) -> int | None:
         """Return the draft version the form was loaded with."""
-        try:
-            return int(self.version.data)
-        except (TypeError, ValueError):
-            return None
+        return _version(self.version.data)
 
-    def load_entries(
-        self, entries: Iterable[TechniqueEntry], *, with_override_reasons: bool
-    ) -> None:
+    def load_entries(self, entries: Iterable[EntryDetails], *, with_override_reasons: bool) -> None:
         """Replace the rows with saved entries, as a draft or a copy to start from."""
         while len(self.entries):
             self.entries.pop_entry()
         for entry in entries:
-            self.entries.append_entry(
-                {
-                    "technique": entry.technique.value,
-                    "target": entry.target.value,
-                    "side": entry.side.value,
-                    "pressure": str(entry.pressure.value),
-                    "minutes": entry.minutes,
-                    "repetitions": entry.repetitions,
-                    "hold_seconds": entry.hold_seconds,
-                    "note": entry.note,
-                    "override_reason": entry.override_reason if with_override_reasons else "",
-                }
-            )
+            row = {name: _row_value(getattr(entry, name)) for name in ENTRY_FIELDS}
+            if not with_override_reasons:
+                row["override_reason"] = ""
+            self.entries.append_entry(row)
 
     def pad_rows(self, blank: int = BLANK_ROWS) -> None:
         """Keep a few empty rows at the end, ready to fill without JavaScript."""
         while sum(1 for row in self.entries if row.form.is_blank()) < blank and (
-            len(self.entries) < self.entries.max_entries
+            len(self.entries) < MAX_ENTRIES
         ):
             self.entries.append_entry()
 
@@ -330,3 +338,14 @@ class ConfirmForm(ClinicForm):
     """A button with a CSRF token and the version of the draft it acts on."""
 
     version = HiddenField()
+
+    def expected_version(self) -> int | None:
+        """Return the version of the note the person saw when they pressed the button."""
+        return _version(self.version.data)
+
+
+def _version(value: object) -> int | None:
+    try:
+        return int(str(value))
+    except ValueError:
+        return None

@@ -5,31 +5,34 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from datetime import date, time
-from decimal import Decimal
 
 from flask import abort
 from sqlalchemy import select
 from sqlalchemy.orm import lazyload
+from sqlalchemy.orm.exc import StaleDataError
 
 from clinic.access import get_scoped_or_404, scoped
+from clinic.audit.trail import Actor, record_event
 from clinic.database import utcnow
-from clinic.domain.catalogue import Pressure, Side, Target, Technique
-from clinic.domain.errors import RuleViolation
+from clinic.domain.errors import Conflict, Problem, RuleViolations, row_key
 from clinic.domain.intake import AffectedKnee
 from clinic.domain.visits import (
     AdverseResponse,
-    EntryPlan,
-    EntryProblem,
+    EntryDetails,
     Swelling,
     VisitStatus,
     check_entries,
+    check_entry,
+    check_entry_count,
     check_total_minutes,
     is_adverse,
+    reasons_note_cannot_change,
     reasons_visit_cannot_start,
 )
 from clinic.extensions import db
 from clinic.models import (
     Addendum,
+    AuditAction,
     Client,
     Clinic,
     Role,
@@ -39,6 +42,13 @@ from clinic.models import (
     VisitFollowUp,
 )
 from clinic.screening.operations import CurrentScreening, load_current_screening
+from clinic.transaction import operation
+
+LOCKED = "This note is signed and locked. Corrections go in an addendum."
+CHANGED = (
+    "The note changed since you opened it, so nothing was done. Read it again as it is now "
+    "(shown here), then try again."
+)
 
 
 @dataclass(frozen=True)
@@ -68,53 +78,6 @@ class VisitDetails:
 DETAIL_FIELDS = tuple(field.name for field in fields(VisitDetails))
 
 
-@dataclass(frozen=True)
-class EntryDetails:
-    """One technique entry as typed."""
-
-    technique: Technique
-    target: Target
-    side: Side
-    pressure: Pressure
-    minutes: Decimal
-    repetitions: int | None = None
-    hold_seconds: int | None = None
-    note: str = ""
-    override_reason: str = ""
-
-    def plan(self) -> EntryPlan:
-        """Return what the screening check needs of this entry."""
-        return EntryPlan(
-            self.technique,
-            self.target,
-            self.side,
-            self.pressure,
-            self.minutes,
-            self.override_reason,
-        )
-
-
-class EntriesRefused(Exception):
-    """Entries that break the screening or the visit's length; nothing was saved."""
-
-    def __init__(self, problems: Sequence[EntryProblem], total: str | None) -> None:
-        super().__init__("Some technique entries cannot be saved.")
-        self.problems = list(problems)
-        self.total = total
-
-
-class DraftConflict(Exception):
-    """Someone saved the draft after this form was loaded."""
-
-    def __init__(self, visit: Visit) -> None:
-        super().__init__("The draft was changed by someone else.")
-        self.visit = visit
-
-
-class VisitLocked(Exception):
-    """The visit is signed: it can only get addenda."""
-
-
 def get_visit_or_404(client: Client, visit_id: int) -> Visit:
     """Return one of the client's visits in the signed-in user's clinic, or answer 404."""
     visit = get_scoped_or_404(Visit, visit_id)
@@ -131,18 +94,35 @@ def check_visit_can_start(
     return reasons_visit_cannot_start(current.status, current.result), current
 
 
-def _check(
-    current: CurrentScreening, details: VisitDetails, entries: Sequence[EntryDetails]
+def load_visit_day_screening(visit: Visit, clinic: Clinic) -> CurrentScreening:
+    """Return the screening in force on the visit's own day, with that day's overrides."""
+    return load_current_screening(visit.client, clinic, visit.visit_on)
+
+
+def _check_gate(current: CurrentScreening, visit_on: date, today: date) -> None:
+    reasons = reasons_note_cannot_change(
+        current.status, current.result, visit_on=visit_on, today=today
+    )
+    if reasons:
+        raise RuleViolations([Problem(None, reason) for reason in reasons])
+
+
+def _overridden(current: CurrentScreening) -> set[str]:
+    return {o.finding_code for o in current.overrides_today}
+
+
+def _check_entries(
+    current: CurrentScreening, length_minutes: int, entries: Sequence[EntryDetails]
 ) -> None:
-    problems: list[EntryProblem] = []
+    problems: list[Problem] = []
+    if (too_many := check_entry_count(len(entries))) is not None:
+        problems.append(too_many)
     if current.result is not None:
-        overridden = {o.finding_code for o in current.overrides_today}
-        problems = check_entries(
-            current.result, [e.plan() for e in entries], overridden_today=overridden
-        )
-    total = check_total_minutes([e.plan() for e in entries], details.length_minutes)
-    if problems or total:
-        raise EntriesRefused(problems, total)
+        problems += check_entries(current.result, entries, overridden=_overridden(current))
+    if (total := check_total_minutes(entries, length_minutes)) is not None:
+        problems.append(total)
+    if problems:
+        raise RuleViolations(problems)
 
 
 def _apply(visit: Visit, details: VisitDetails, entries: Sequence[EntryDetails]) -> None:
@@ -157,21 +137,37 @@ def _apply(visit: Visit, details: VisitDetails, entries: Sequence[EntryDetails])
         [(before, after) for _, before, after in visit.pain_pairs], details.adverse_response
     )
     visit.entries = [
-        TechniqueEntry(
-            clinic_id=visit.clinic_id,
-            position=position,
-            technique=entry.technique,
-            target=entry.target,
-            side=entry.side,
-            pressure=entry.pressure,
-            minutes=entry.minutes,
-            repetitions=entry.repetitions,
-            hold_seconds=entry.hold_seconds,
-            note=entry.note,
-            override_reason=entry.override_reason,
-        )
+        TechniqueEntry.from_details(entry, clinic_id=visit.clinic_id, position=position)
         for position, entry in enumerate(entries)
     ]
+    visit.mark_changed()
+
+
+def _check_version(visit: Visit, expected_version: int | None) -> None:
+    if visit.is_signed:
+        raise Conflict(LOCKED, visit)
+    if expected_version != visit.version:
+        raise Conflict(CHANGED, visit)
+
+
+def _flush_visit(visit: Visit) -> None:
+    """Write the visit; someone else's change committed since it was read is a conflict."""
+    try:
+        db.session.flush()
+    except StaleDataError as error:
+        raise Conflict(CHANGED, visit) from error
+
+
+def _record(actor: Actor, action: AuditAction, visit: Visit, summary: str) -> None:
+    record_event(
+        actor,
+        action,
+        record_type="visit",
+        record_id=visit.id,
+        client_id=visit.client_id,
+        summary=summary,
+    )
+    db.session.flush()
 
 
 def find_visit_by_token(token: str) -> Visit | None:
@@ -179,9 +175,10 @@ def find_visit_by_token(token: str) -> Visit | None:
     return db.session.scalars(scoped(Visit).where(Visit.creation_token == token)).first()
 
 
+@operation
 def start_visit(
+    actor: Actor,
     client: Client,
-    therapist: User,
     details: VisitDetails,
     entries: Sequence[EntryDetails],
     *,
@@ -189,12 +186,12 @@ def start_visit(
     today: date,
 ) -> Visit:
     """Create a draft visit after the screening gate and the entry checks."""
-    reasons, current = check_visit_can_start(client, therapist.clinic, today)
-    if reasons:
-        raise RuleViolation(None, " ".join(reasons))
+    therapist = actor.required_user
+    current = load_current_screening(client, therapist.clinic, today)
+    _check_gate(current, today, today)
     if details.visit_on != today:
-        raise RuleViolation("visit_on", "A new visit is recorded on the day it happens.")
-    _check(current, details, entries)
+        raise RuleViolations.one("visit_on", "A new visit is recorded on the day it happens.")
+    _check_entries(current, details.length_minutes, entries)
     visit = Visit(
         clinic_id=client.clinic_id,
         client_id=client.id,
@@ -205,86 +202,131 @@ def start_visit(
     _apply(visit, details, entries)
     db.session.add(visit)
     db.session.flush()
+    _record(actor, AuditAction.CREATE, visit, "Started a visit note")
     return visit
 
 
+@operation
 def update_visit(
+    actor: Actor,
     visit: Visit,
-    editor: User,
     details: VisitDetails,
     entries: Sequence[EntryDetails],
     *,
     expected_version: int | None,
     today: date,
 ) -> Visit:
-    """Save changes to a draft, refusing a signed visit or a stale form."""
-    if visit.is_signed:
-        raise VisitLocked()
-    if expected_version != visit.version:
-        raise DraftConflict(visit)
+    """Save changes to a draft, checked against the screening of the visit's own day.
+
+    Refuses a signed note or a form loaded from an older version of it (Conflict).
+    """
+    _check_version(visit, expected_version)
     if details.visit_on != visit.visit_on:
-        raise RuleViolation(
+        raise RuleViolations.one(
             "visit_on", "The date of a visit cannot change; discard the draft instead."
         )
-    client = db.session.get_one(Client, visit.client_id)
-    current = load_current_screening(client, editor.clinic, today)
-    _check(current, details, entries)
+    current = load_visit_day_screening(visit, actor.required_user.clinic)
+    _check_gate(current, visit.visit_on, today)
+    _check_entries(current, details.length_minutes, entries)
     _apply(visit, details, entries)
-    db.session.flush()
+    _flush_visit(visit)
+    _record(actor, AuditAction.CHANGE, visit, "Saved the draft visit note")
     return visit
 
 
-def sign_visit(visit: Visit, signer: User, *, expected_version: int | None) -> None:
-    """Sign a draft: from now on it is locked and only addenda can follow."""
-    if visit.is_signed:
-        raise VisitLocked()
-    if expected_version != visit.version:
-        raise DraftConflict(visit)
+def reasons_note_cannot_be_signed(visit: Visit, clinic: Clinic, today: date) -> list[Problem]:
+    """List what stops the draft being signed now, each saying what to do about it.
+
+    The screening gate of the visit's own day holds for signing as for saving, and every
+    entry is checked again against the screening and the overrides of that day.
+    """
+    problems = [
+        Problem(None, f"Record the pain before and after for the {knee} knee before signing.")
+        for knee, before, after in visit.pain_pairs
+        if before is None or after is None
+    ]
+    current = load_visit_day_screening(visit, clinic)
+    gate = reasons_note_cannot_change(
+        current.status, current.result, visit_on=visit.visit_on, today=today
+    )
+    problems += [Problem(None, reason) for reason in gate]
+    entries = [entry.details() for entry in visit.entries]
+    # Behind a closed gate every entry would be refused for the same reason: say it once.
+    if current.result is not None and not gate:
+        for index, entry in enumerate(entries):
+            for problem in check_entry(current.result, entry, overridden=_overridden(current)):
+                fix = (
+                    "Edit the draft to change the entry or write the reason for it."
+                    if problem.field == "override_reason"
+                    else "Edit the draft to change the entry."
+                )
+                problems.append(
+                    Problem(
+                        row_key("entries", index, problem.field or "technique"),
+                        f"Technique {index + 1} ({entry.label}): {problem.message} {fix}",
+                    )
+                )
+    if (total := check_total_minutes(entries, visit.length_minutes)) is not None:
+        problems.append(Problem(None, f"{total.message} Edit the draft first."))
+    return problems
+
+
+@operation
+def sign_visit(actor: Actor, visit: Visit, *, expected_version: int | None, today: date) -> None:
+    """Sign a draft that still passes every check: from now on only addenda can follow."""
+    _check_version(visit, expected_version)
+    signer = actor.required_user
     if signer.id != visit.therapist_id:
-        raise RuleViolation(None, "Only the therapist who gave the treatment signs the note.")
-    missing = [knee for knee, before, after in visit.pain_pairs if before is None or after is None]
-    if missing:
-        raise RuleViolation(
-            None,
-            f"Record the pain before and after for the {' and '.join(missing)} knee "
-            "before signing.",
-        )
+        raise RuleViolations.one(None, "Only the therapist who gave the treatment signs the note.")
+    problems = reasons_note_cannot_be_signed(visit, signer.clinic, today)
+    if problems:
+        raise RuleViolations(problems)
     visit.status = VisitStatus.SIGNED
     visit.signed_at = utcnow()
-    db.session.flush()
+    _flush_visit(visit)
+    _record(actor, AuditAction.SIGN, visit, "Signed the visit note")
 
 
-def discard_draft(visit: Visit, user: User) -> None:
-    """Throw away a draft; signed notes are never discarded."""
-    if visit.is_signed:
-        raise VisitLocked()
-    if user.id != visit.therapist_id:
-        raise RuleViolation(None, "Only the therapist who started the draft can discard it.")
+@operation
+def discard_draft(actor: Actor, visit: Visit, *, expected_version: int | None) -> None:
+    """Throw away a draft, as last seen by its author; signed notes are never discarded."""
+    _check_version(visit, expected_version)
+    if actor.user_id != visit.therapist_id:
+        raise RuleViolations.one(None, "Only the therapist who started the draft can discard it.")
     visit.discarded_at = utcnow()
-    db.session.flush()
+    _flush_visit(visit)
+    _record(actor, AuditAction.CHANGE, visit, "Discarded the draft visit note")
 
 
-def add_addendum(visit: Visit, author: User, *, reason: str, text: str) -> Addendum:
+@operation
+def add_addendum(actor: Actor, visit: Visit, *, reason: str, text: str) -> Addendum:
     """Add a dated, signed correction under a signed note."""
     if not visit.is_signed:
-        raise RuleViolation(None, "A draft can still be edited; addenda are for signed notes.")
+        raise Conflict("A draft can still be edited; addenda are for signed notes.", visit)
     addendum = Addendum(
-        clinic_id=visit.clinic_id, visit_id=visit.id, author_id=author.id, reason=reason, text=text
+        clinic_id=visit.clinic_id,
+        visit_id=visit.id,
+        author_id=actor.required_user.id,
+        reason=reason,
+        text=text,
     )
     db.session.add(addendum)
     db.session.flush()
+    _record(actor, AuditAction.CREATE, visit, "Added an addendum to the signed note")
     return addendum
 
 
-def record_follow_up(visit: Visit, author: User, *, text: str) -> VisitFollowUp:
+@operation
+def record_follow_up(actor: Actor, visit: Visit, *, text: str) -> VisitFollowUp:
     """Record what was done about a flagged visit; the flag then stops showing."""
     if not visit.adverse_flag:
-        raise RuleViolation(None, "This visit is not flagged, so it needs no follow-up.")
+        raise RuleViolations.one(None, "This visit is not flagged, so it needs no follow-up.")
     follow_up = VisitFollowUp(
-        clinic_id=visit.clinic_id, visit_id=visit.id, author_id=author.id, text=text
+        clinic_id=visit.clinic_id, visit_id=visit.id, author_id=actor.required_user.id, text=text
     )
     db.session.add(follow_up)
     db.session.flush()
+    _record(actor, AuditAction.CREATE, visit, "Recorded the follow-up of a flagged visit")
     return follow_up
 
 

@@ -2,25 +2,39 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import enum
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 
+from clinic.domain.visits import ENTRY_FIELDS, EntryDetails
 from clinic.models import Addendum, Client, Clinic, Visit
 from clinic.templating import format_date, format_datetime
 
+# One technique line of the printed note: every entry field as text, and the dose.
+PrintedEntry = Mapping[str, str]
 
-@dataclass(frozen=True)
-class PrintedEntry:
-    """One technique line of the printed note."""
 
-    technique: str
-    target: str
-    side: str
-    pressure: str
-    minutes: str
-    dose: str
-    note: str
-    override_reason: str
+def print_entry(entry: EntryDetails) -> PrintedEntry:
+    """Return one entry as the text the note prints: each field, and the dose in words."""
+    line = {name: _field_text(getattr(entry, name)) for name in ENTRY_FIELDS}
+    dose = []
+    if entry.repetitions:
+        dose.append(f"{entry.repetitions} repetitions")
+    if entry.hold_seconds:
+        dose.append(f"hold {entry.hold_seconds} s")
+    line["dose"] = ", ".join(dose)
+    return line
+
+
+def _field_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, enum.Enum):
+        return str(getattr(value, "label", value.value))
+    if isinstance(value, Decimal):
+        return f"{value.normalize():f}"
+    return str(value)
 
 
 @dataclass(frozen=True)
@@ -63,25 +77,6 @@ def build_printed_note(
         observations.append(f"Left knee bends to {visit.flexion_left_degrees} degrees.")
     if visit.flexion_right_degrees is not None:
         observations.append(f"Right knee bends to {visit.flexion_right_degrees} degrees.")
-    entries = []
-    for entry in visit.entries:
-        dose = []
-        if entry.repetitions:
-            dose.append(f"{entry.repetitions} repetitions")
-        if entry.hold_seconds:
-            dose.append(f"hold {entry.hold_seconds} s")
-        entries.append(
-            PrintedEntry(
-                technique=entry.technique.label,
-                target=entry.target.label,
-                side=entry.side.label,
-                pressure=entry.pressure.label,
-                minutes=f"{entry.minutes.normalize():f}",
-                dose=", ".join(dose),
-                note=entry.note,
-                override_reason=entry.override_reason,
-            )
-        )
     adverse = visit.adverse_response.label
     if visit.adverse_note:
         adverse += f": {visit.adverse_note}"
@@ -104,7 +99,7 @@ def build_printed_note(
         subjective=visit.subjective,
         observations=" ".join(observations),
         palpation=visit.palpation,
-        entries=entries,
+        entries=[print_entry(entry.details()) for entry in visit.entries],
         assessment=visit.assessment,
         plan=visit.plan,
         next_visit=format_date(visit.next_visit_on),

@@ -9,26 +9,24 @@ from typing import Any
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
+from clinic.audit.declared import PRINT, VIEW, audited, current_actor
 from clinic.auth.stash import restore_posted_form
 from clinic.clients.operations import get_client_or_404
 from clinic.clients.pages import render_client_page
-from clinic.domain.errors import RuleViolation
-from clinic.extensions import db
+from clinic.domain.errors import Conflict, RuleViolations
+from clinic.domain.visits import ENTRY_FIELDS
 from clinic.forms import apply_violations
 from clinic.models import Client, Visit
 from clinic.pdf import render_pdf
-from clinic.screening.operations import CurrentScreening, load_current_screening
+from clinic.screening.operations import CurrentScreening
+from clinic.transaction import release_read
 from clinic.visits import bp
 from clinic.visits import operations as ops
 from clinic.visits.forms import AddendumForm, ConfirmForm, EntryForm, FollowUpForm, VisitForm
 from clinic.visits.printing import build_printed_note
-
-ROW_FIELDS = ("technique", "target", "side", "pressure", "minutes", "repetitions",
-              "hold_seconds", "note", "override_reason")  # fmt: skip
 
 
 def _rows_changed_formdata() -> tuple[MultiDict[str, str] | None, bool]:
@@ -61,7 +59,7 @@ def _rows_changed_formdata() -> tuple[MultiDict[str, str] | None, bool]:
         for index in indices:
             if index == removed:
                 continue
-            for name in ROW_FIELDS:
+            for name in ENTRY_FIELDS:
                 for value in data.getlist(f"entries-{index}-{name}"):
                     kept.add(f"entries-{position}-{name}", value)
             position += 1
@@ -74,41 +72,33 @@ def _add_row_if_asked(form: VisitForm) -> None:
         form.entries.append_entry()
 
 
-def _apply_refusal(form: VisitForm, refused: ops.EntriesRefused) -> None:
-    rows = form.filled_rows()
-    for problem in refused.problems:
-        field = rows[problem.index][problem.field]
-        if problem.message not in field.errors:
-            field.errors = [*field.errors, problem.message]
-    if refused.total:
-        form.length_minutes.errors = [*form.length_minutes.errors, refused.total]
-    form.form_errors.append(
-        "Nothing was saved: some entries break the screening or do not fit the visit. "
-        "The reasons are beside them."
-    )
-
-
 def _render_form(
     client: Client,
     form: VisitForm,
     visit: Visit | None,
     status: int = 200,
-    current: CurrentScreening | None = None,
+    limits: CurrentScreening | None = None,
     **extra: Any,
 ) -> tuple[str, int]:
+    """Render the visit form, with the limits of the visit's own day beside the entries."""
     form.pad_rows()
     extra.setdefault("row_template", EntryForm(prefix="entries-__index__-"))
-    if current is None:
-        current = load_current_screening(client, current_user.clinic, date.today())
-    return (
-        render_client_page(
-            "visits/form.html", client, form=form, visit=visit, current=current, **extra
-        ),
-        status,
+    if limits is None and visit is not None:
+        limits = ops.load_visit_day_screening(visit, current_user.clinic)
+    page = render_client_page(
+        "visits/form.html",
+        client,
+        form=form,
+        visit=visit,
+        limits=limits,
+        today=date.today(),
+        **extra,
     )
+    return page, status
 
 
 @bp.route("/clients/<int:client_id>/visits/new", methods=["GET", "POST"])
+@audited(VIEW, "visit", "New visit form")
 def new(client_id: int) -> str | Response | tuple[str, int]:
     """Start a visit: only with a current screening and no uncleared referral."""
     client = get_client_or_404(client_id)
@@ -133,23 +123,18 @@ def new(client_id: int) -> str | Response | tuple[str, int]:
             return redirect(url_for("visits.detail", client_id=client.id, visit_id=existing.id))
         try:
             visit = ops.start_visit(
+                current_actor(),
                 client,
-                current_user,
                 form.to_details(),
                 form.to_entries(),
                 creation_token=token or secrets.token_urlsafe(24),
                 today=today,
             )
-            db.session.commit()
-        except ops.EntriesRefused as refused:
-            db.session.rollback()
-            _apply_refusal(form, refused)
-        except RuleViolation as violation:
-            db.session.rollback()
-            apply_violations(form, violation)
+        except RuleViolations as refused:
+            apply_violations(form, refused)
         except IntegrityError:
-            # Two presses raced past the check above; the first one won.
-            db.session.rollback()
+            # Two presses raced past the check above; the first one won (the savepoint of the
+            # operation is undone, the request goes on).
             existing = ops.find_visit_by_token(token)
             if existing is None:
                 raise
@@ -157,7 +142,7 @@ def new(client_id: int) -> str | Response | tuple[str, int]:
         else:
             flash("The visit was saved as a draft. Sign it when the note is complete.", "success")
             return redirect(url_for("visits.detail", client_id=client.id, visit_id=visit.id))
-    return _render_form(client, form, None, current=current)
+    return _render_form(client, form, None, limits=current, current=current)
 
 
 def _fill_new_form(form: VisitForm, client: Client, today: date) -> None:
@@ -173,7 +158,9 @@ def _fill_new_form(form: VisitForm, client: Client, today: date) -> None:
         last = ops.last_visit(client)
         if last is not None:
             # A reason to work on an avoided area holds for one visit: it is not copied.
-            form.load_entries(last.entries, with_override_reasons=False)
+            form.load_entries(
+                [entry.details() for entry in last.entries], with_override_reasons=False
+            )
             flash(
                 f"The entries of the visit on {last.visit_on:%d %b %Y} were copied. "
                 "Check each one before saving.",
@@ -182,7 +169,8 @@ def _fill_new_form(form: VisitForm, client: Client, today: date) -> None:
 
 
 @bp.get("/clients/<int:client_id>/visits/<int:visit_id>")
-def detail(client_id: int, visit_id: int) -> str:
+@audited(VIEW, "visit", "Visit note", record="visit_id")
+def detail(client_id: int, visit_id: int) -> str | tuple[str, int]:
     """Show a visit note, its addenda and follow-ups."""
     client = get_client_or_404(client_id)
     visit = ops.get_visit_or_404(client, visit_id)
@@ -195,23 +183,34 @@ def _render_detail(
     *,
     addendum_form: AddendumForm | None = None,
     follow_up_form: FollowUpForm | None = None,
-) -> str:
-    """Render the note page, with a form that failed validation kept as it was typed."""
-    return render_client_page(
+    refused: RuleViolations | Conflict | None = None,
+    title: str = "Nothing was done",
+    status: int = 200,
+) -> tuple[str, int]:
+    """Render the note page, with a refusal and a form that failed kept as it was typed."""
+    if isinstance(refused, Conflict):
+        problems = [refused.message]
+    else:
+        problems = [problem.message for problem in refused or ()]
+    page = render_client_page(
         "visits/detail.html",
         client,
         visit=visit,
         addenda=ops.list_addenda(visit),
         follow_ups=ops.list_follow_ups(visit),
-        confirm_form=ConfirmForm(version=visit.version),
+        confirm_form=ConfirmForm(formdata=None, version=visit.version),
         addendum_form=addendum_form or AddendumForm(formdata=None),
         follow_up_form=follow_up_form or FollowUpForm(formdata=None),
+        problems=problems,
+        problems_title=title,
     )
+    return page, status
 
 
-def _refuse_if_signed(visit: Visit) -> None:
-    if visit.is_signed:
-        abort(409, description="This note is signed and locked. Add an addendum instead.")
+def _show_conflict(client: Client, visit_id: int, conflict: Conflict) -> tuple[str, int]:
+    """Show the note as it is now (theirs), saying why nothing was done: 409."""
+    fresh = ops.get_visit_or_404(client, visit_id)
+    return _render_detail(client, fresh, refused=conflict, status=409)
 
 
 def _form_from_visit(visit: Visit) -> VisitForm:
@@ -220,16 +219,20 @@ def _form_from_visit(visit: Visit) -> VisitForm:
     form.knees.data = visit.knees.value
     form.adverse_response.data = visit.adverse_response.value
     form.version.data = str(visit.version)
-    form.load_entries(visit.entries, with_override_reasons=True)
+    form.load_entries([entry.details() for entry in visit.entries], with_override_reasons=True)
     return form
 
 
 @bp.route("/clients/<int:client_id>/visits/<int:visit_id>/edit", methods=["GET", "POST"])
+@audited(VIEW, "visit", "Draft visit note form", record="visit_id")
 def edit(client_id: int, visit_id: int) -> str | Response | tuple[str, int]:
     """Edit a draft; a signed note answers 409."""
     client = get_client_or_404(client_id)
     visit = ops.get_visit_or_404(client, visit_id)
-    _refuse_if_signed(visit)
+    if visit.is_signed:
+        if request.method == "GET":
+            abort(409, description=ops.LOCKED)
+        return _render_detail(client, visit, refused=Conflict(ops.LOCKED), status=409)
     if request.method == "GET":
         restored = restore_posted_form()
         form = VisitForm(formdata=restored) if restored is not None else _form_from_visit(visit)
@@ -241,21 +244,17 @@ def edit(client_id: int, visit_id: int) -> str | Response | tuple[str, int]:
         return _render_form(client, form, visit)
     try:
         ops.update_visit(
+            current_actor(),
             visit,
-            current_user,
             form.to_details(),
             form.to_entries(),
             expected_version=form.expected_version(),
             today=date.today(),
         )
-        db.session.commit()
-    except ops.EntriesRefused as refused:
-        db.session.rollback()
-        _apply_refusal(form, refused)
-    except (ops.DraftConflict, StaleDataError):
-        db.session.rollback()
+    except Conflict as conflict:
         fresh = ops.get_visit_or_404(client, visit_id)
-        _refuse_if_signed(fresh)
+        if fresh.is_signed:
+            return _render_detail(client, fresh, refused=conflict, status=409)
         form.version.data = str(fresh.version)
         form.form_errors.append(
             "Someone else saved this draft while you were editing, so nothing of yours was "
@@ -263,9 +262,8 @@ def edit(client_id: int, visit_id: int) -> str | Response | tuple[str, int]:
             "replace theirs with yours."
         )
         return _render_form(client, form, fresh, 409, theirs=fresh)
-    except RuleViolation as violation:
-        db.session.rollback()
-        apply_violations(form, violation)
+    except RuleViolations as refused:
+        apply_violations(form, refused)
     else:
         flash("The draft was saved.", "success")
         return redirect(url_for("visits.detail", client_id=client.id, visit_id=visit.id))
@@ -273,85 +271,84 @@ def edit(client_id: int, visit_id: int) -> str | Response | tuple[str, int]:
 
 
 @bp.post("/clients/<int:client_id>/visits/<int:visit_id>/sign")
-def sign(client_id: int, visit_id: int) -> Response:
-    """Sign the note: it is locked from now on."""
+@audited(VIEW, "visit", "Visit note", record="visit_id")
+def sign(client_id: int, visit_id: int) -> Response | tuple[str, int]:
+    """Sign the note (as last seen) if it still passes every check: it is locked from then on."""
     client = get_client_or_404(client_id)
     visit = ops.get_visit_or_404(client, visit_id)
-    _refuse_if_signed(visit)
     form = ConfirmForm()
     form.validate_on_submit()
     try:
-        ops.sign_visit(visit, current_user, expected_version=_int_or_none(form.version.data))
-        db.session.commit()
-    except ops.DraftConflict:
-        db.session.rollback()
-        flash("The draft changed since you opened it. Read it again, then sign.", "error")
-    except RuleViolation as violation:
-        db.session.rollback()
-        flash(violation.message, "error")
-    else:
-        flash("The note is signed and locked. Corrections go in an addendum.", "success")
+        ops.sign_visit(
+            current_actor(), visit, expected_version=form.expected_version(), today=date.today()
+        )
+    except Conflict as conflict:
+        return _show_conflict(client, visit_id, conflict)
+    except RuleViolations as refused:
+        # Shown again, like any refused form; 409 is kept for a note that changed or is locked.
+        return _render_detail(client, visit, refused=refused, title="The note was not signed")
+    flash("The note is signed and locked. Corrections go in an addendum.", "success")
     return redirect(url_for("visits.detail", client_id=client.id, visit_id=visit.id))
 
 
-def _int_or_none(value: object) -> int | None:
-    try:
-        return int(str(value))
-    except ValueError:
-        return None
-
-
 @bp.post("/clients/<int:client_id>/visits/<int:visit_id>/discard")
-def discard(client_id: int, visit_id: int) -> Response:
-    """Discard a draft (its author only); signed notes cannot be discarded."""
+@audited(VIEW, "visit", "Visit note", record="visit_id")
+def discard(client_id: int, visit_id: int) -> Response | tuple[str, int]:
+    """Discard a draft (its author only, as last seen); signed notes cannot be discarded."""
     client = get_client_or_404(client_id)
     visit = ops.get_visit_or_404(client, visit_id)
-    _refuse_if_signed(visit)
+    form = ConfirmForm()
+    form.validate_on_submit()
     try:
-        ops.discard_draft(visit, current_user)
-        db.session.commit()
-    except RuleViolation as violation:
-        db.session.rollback()
-        flash(violation.message, "error")
-        return redirect(url_for("visits.detail", client_id=client.id, visit_id=visit.id))
+        ops.discard_draft(current_actor(), visit, expected_version=form.expected_version())
+    except Conflict as conflict:
+        return _show_conflict(client, visit_id, conflict)
+    except RuleViolations as refused:
+        return _render_detail(client, visit, refused=refused, title="The draft was not discarded")
     flash("The draft was discarded.", "success")
     return redirect(url_for("clients.detail", client_id=client.id))
 
 
 @bp.post("/clients/<int:client_id>/visits/<int:visit_id>/addenda")
-def add_addendum(client_id: int, visit_id: int) -> str | Response:
+@audited(VIEW, "visit", "Visit note", record="visit_id")
+def add_addendum(client_id: int, visit_id: int) -> Response | tuple[str, int]:
     """Add an addendum (with its reason) under a signed note."""
     client = get_client_or_404(client_id)
     visit = ops.get_visit_or_404(client, visit_id)
-    if not visit.is_signed:
-        abort(409, description="A draft can still be edited; addenda are for signed notes.")
     form = AddendumForm()
     if form.validate_on_submit():
         try:
-            ops.add_addendum(visit, current_user, reason=form.reason.data, text=form.text.data)
-            db.session.commit()
-        except RuleViolation as violation:
-            db.session.rollback()
-            apply_violations(form, violation)
+            ops.add_addendum(current_actor(), visit, reason=form.reason.data, text=form.text.data)
+        except Conflict as conflict:
+            return _show_conflict(client, visit_id, conflict)
+        except RuleViolations as refused:
+            apply_violations(form, refused)
         else:
             flash("The addendum was added under the note.", "success")
             return redirect(url_for("visits.detail", client_id=client.id, visit_id=visit.id))
+    elif not visit.is_signed:
+        # Said before any field error: a draft takes no addendum at all.
+        return _render_detail(
+            client,
+            visit,
+            refused=Conflict("A draft can still be edited; addenda are for signed notes."),
+            status=409,
+        )
     return _render_detail(client, visit, addendum_form=form)
 
 
 @bp.post("/clients/<int:client_id>/visits/<int:visit_id>/follow-up")
-def follow_up(client_id: int, visit_id: int) -> str | Response:
+@audited(VIEW, "visit", "Visit note", record="visit_id")
+def follow_up(client_id: int, visit_id: int) -> Response | tuple[str, int]:
     """Record the follow-up of a flagged visit."""
     client = get_client_or_404(client_id)
     visit = ops.get_visit_or_404(client, visit_id)
     form = FollowUpForm()
     if form.validate_on_submit():
         try:
-            ops.record_follow_up(visit, current_user, text=form.text.data)
-            db.session.commit()
-        except RuleViolation as violation:
-            db.session.rollback()
-            apply_violations(form, violation)
+            ops.record_follow_up(current_actor(), visit, text=form.text.data)
+        except RuleViolations as refused:
+            apply_violations(form, refused)
         else:
             flash("The follow-up was recorded.", "success")
             return redirect(url_for("visits.detail", client_id=client.id, visit_id=visit.id))
@@ -359,6 +356,7 @@ def follow_up(client_id: int, visit_id: int) -> str | Response:
 
 
 @bp.get("/clients/<int:client_id>/visits/<int:visit_id>/note.pdf")
+@audited(PRINT, "visit", "Visit note PDF", record="visit_id")
 def note_pdf(client_id: int, visit_id: int) -> Response:
     """Print a signed note, with its addenda, as a PDF."""
     client = get_client_or_404(client_id)
@@ -369,8 +367,8 @@ def note_pdf(client_id: int, visit_id: int) -> Response:
     title = f"Visit note: {client.full_name}, {visit.visit_on.isoformat()}"
     author = visit.therapist.full_name
     filename = f"visit-{visit.visit_on.isoformat()}-{client.id}.pdf"
-    # Nothing was written: release the database (SQLite's lock) before the slow render.
-    db.session.commit()
+    # Everything is loaded as plain values: hold no lock during the slow layout.
+    release_read()
     pdf = render_pdf("pdf/visit_note.html", title=title, author=author, page_size="A4", note=note)
     return Response(
         pdf,
@@ -380,6 +378,7 @@ def note_pdf(client_id: int, visit_id: int) -> Response:
 
 
 @bp.get("/visits/unsigned")
+@audited(VIEW, "visit_list", "Unsigned notes list")
 def unsigned() -> str:
     """List the unsigned notes: your own, or the whole clinic's for the owner."""
     return render_template(
@@ -396,6 +395,7 @@ def unsigned() -> str:
 
 
 @bp.get("/visits/this-month")
+@audited(VIEW, "visit_list", "This month's visits list")
 def this_month() -> str:
     """List the clinic's visits this month."""
     today = date.today()

@@ -350,7 +350,7 @@ def test_gate_sends_an_out_of_date_or_refused_client_to_the_screening(
     page.goto(f"/clients/{refused}/visits/new")
     gate = page.get_by_role("region", name="A visit cannot start yet")
     expect(gate).to_contain_text("The screening says to refer first")
-    expect(gate).to_contain_text("Record a medical clearance before treating.")
+    expect(gate).to_contain_text("Before treating, record the medical provider's clearance.")
 
 
 def test_history_newest_first_and_a_pain_rise_flagged_until_followed_up(

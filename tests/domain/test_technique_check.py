@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import itertools
+from dataclasses import fields
+from datetime import date, timedelta
+from decimal import Decimal
 
 import pytest
 from hypothesis import given, settings
@@ -23,6 +26,19 @@ from clinic.domain.screening import (
     blank_answers,
     check_technique,
     evaluate_screening,
+)
+from clinic.domain.screening_status import ScreeningStatus, assess_screening_status
+from clinic.domain.visits import (
+    ENTRY_FIELDS,
+    MAX_ENTRIES,
+    REQUIRED_ENTRY_FIELDS,
+    EntryDetails,
+    check_entries,
+    check_entry,
+    check_entry_count,
+    check_total_minutes,
+    reasons_note_cannot_change,
+    reasons_visit_cannot_start,
 )
 
 L, R, B = Laterality.LEFT, Laterality.RIGHT, Laterality.BOTH
@@ -483,3 +499,143 @@ def test_clearing_everything_clearable_never_adds_violations(
     before = check_technique(result, planned)
     after = check_technique(apply_clearances(result, clearable), planned)
     assert set(after) <= set(before)
+
+
+# --- A visit's entries: one shape, problems keyed by row -----------------------------------------
+
+
+def entry_of(
+    technique: Technique = PETRISSAGE,
+    target: Target = Target.QUADRICEPS,
+    side: Side = LEFT,
+    pressure: Pressure = LIGHT,
+    minutes: str = "10",
+    override_reason: str = "",
+) -> EntryDetails:
+    """Build a visit entry, light petrissage on the left quadriceps unless told otherwise."""
+    return EntryDetails(
+        technique, target, side, pressure, Decimal(minutes), override_reason=override_reason
+    )
+
+
+GRAZED_THIGH = screen(skin_break=Answer(True, side=L, region=Region.THIGH))
+
+
+@pytest.mark.parametrize(
+    ("result", "entries", "overridden", "expected"),
+    [
+        (CLEAR, [entry_of(), entry_of(EFFLEURAGE, Target.CALF)], (), []),
+        (CLEAR, [entry_of(), entry_of(Technique.PASSIVE_STRETCH, Target.PATELLAR_TENDON)], (),
+         ["entries-1-technique"]),
+        (GRAZED_THIGH, [entry_of(EFFLEURAGE, Target.CALF), entry_of()], (),
+         ["entries-1-override_reason"]),
+        (GRAZED_THIGH, [entry_of(override_reason="Healed, checked today")], (), []),
+        (GRAZED_THIGH, [entry_of(override_reason="healed")], (), ["entries-0-override_reason"]),
+        (GRAZED_THIGH, [entry_of()], ("skin_break",), []),
+        (GRAZED_THIGH, [entry_of()], ("some_other_finding",), ["entries-0-override_reason"]),
+        (screen(acute_flare=Answer(True, side=L)), [entry_of(Technique.HEAT, Target.KNEE_JOINT)],
+         ("acute_flare",), ["entries-0-technique"]),
+    ],
+)  # fmt: skip
+def test_entry_problems_are_keyed_by_their_row_and_field(
+    result: ScreeningResult,
+    entries: list[EntryDetails],
+    overridden: tuple[str, ...],
+    expected: list[str],
+) -> None:
+    problems = check_entries(result, entries, overridden=overridden)
+    assert [p.field for p in problems] == expected
+    assert all(p.message for p in problems)
+
+
+def test_an_entry_checked_alone_names_only_its_field() -> None:
+    (problem,) = check_entry(GRAZED_THIGH, entry_of())
+    assert problem.field == "override_reason"
+    assert check_entry(GRAZED_THIGH, entry_of(), overridden={"skin_break"}) == []
+
+
+@pytest.mark.parametrize(
+    ("minutes", "length", "refused"),
+    [(["20", "10"], 30, False), (["20", "10.5"], 30, True), ([], 5, False)],
+)
+def test_the_entries_must_fit_the_visit(minutes: list[str], length: int, refused: bool) -> None:
+    problem = check_total_minutes([entry_of(minutes=m) for m in minutes], length)
+    assert (problem is not None) is refused
+    if problem is not None:
+        assert problem.field == "length_minutes"
+
+
+@pytest.mark.parametrize(
+    ("count", "refused"), [(0, False), (MAX_ENTRIES, False), (MAX_ENTRIES + 1, True)]
+)
+def test_a_note_holds_a_limited_number_of_entries(count: int, refused: bool) -> None:
+    problem = check_entry_count(count)
+    assert (problem is not None) is refused
+    if problem is not None:
+        assert str(count) in problem.message
+
+
+def test_an_entry_has_one_shape_with_its_required_fields_first() -> None:
+    assert tuple(f.name for f in fields(EntryDetails)) == ENTRY_FIELDS
+    assert REQUIRED_ENTRY_FIELDS == ("technique", "target", "side", "pressure", "minutes")
+    label = f"{EFFLEURAGE.label} on left {Target.CALF.label.lower()}"
+    assert entry_of(EFFLEURAGE, Target.CALF).label == label
+
+
+# --- The gate on the visit's own day ----------------------------------------------------------
+
+
+def _status(taken_on: date | None, asked_on: date | None, day: date) -> ScreeningStatus:
+    return assess_screening_status(
+        taken_on=taken_on, dvt_last_asked_on=asked_on, today=day, valid_days=30
+    )
+
+
+TODAY = date(2026, 3, 10)
+YESTERDAY = TODAY - timedelta(days=1)
+DVT = screen(dvt_signs=Answer(True, side=L))
+
+
+@pytest.mark.parametrize(
+    ("status", "result", "visit_on", "expected"),
+    [
+        (_status(YESTERDAY, YESTERDAY, YESTERDAY), CLEAR, YESTERDAY, []),
+        (_status(TODAY, TODAY, TODAY), CLEAR, TODAY, []),
+        (_status(None, None, YESTERDAY), None, YESTERDAY, ["no screening on 9 Mar 2026"]),
+        (_status(YESTERDAY - timedelta(days=31), YESTERDAY, YESTERDAY), CLEAR, YESTERDAY,
+         ["was out of date that day"]),
+        (_status(YESTERDAY - timedelta(days=3), YESTERDAY - timedelta(days=3), YESTERDAY), CLEAR,
+         YESTERDAY, ["not asked about on 9 Mar 2026"]),
+        (_status(YESTERDAY, YESTERDAY, YESTERDAY), DVT, YESTERDAY,
+         ["Record the medical clearance (given on or before 9 Mar 2026)"]),
+        (_status(TODAY - timedelta(days=3), TODAY - timedelta(days=3), TODAY), CLEAR, TODAY,
+         ["not been asked about today"]),
+        (_status(TODAY, TODAY, TODAY), DVT, TODAY, ["record the medical provider's clearance"]),
+    ],
+)  # fmt: skip
+def test_a_note_can_change_only_while_the_gate_of_its_day_is_open(
+    status: ScreeningStatus,
+    result: ScreeningResult | None,
+    visit_on: date,
+    expected: list[str],
+) -> None:
+    reasons = reasons_note_cannot_change(status, result, visit_on=visit_on, today=TODAY)
+    assert len(reasons) == len(expected)
+    for reason, words in zip(reasons, expected, strict=True):
+        assert words in reason
+
+
+def test_the_gate_says_what_lifts_each_referral():
+    """A fever is lifted by a later screening once well, a clot sign by a clearance."""
+    fever = evaluate_screening({**blank_answers(), "fever_infection": Answer(yes=True)}, age=40)
+    clot = evaluate_screening(
+        {**blank_answers(), "dvt_signs": Answer(yes=True, side=Laterality.LEFT)}, age=40
+    )
+    ready = assess_screening_status(
+        taken_on=TODAY, dvt_last_asked_on=TODAY, today=TODAY, valid_days=30
+    )
+    [fever_reason] = reasons_visit_cannot_start(ready, fever)
+    [clot_reason] = reasons_visit_cannot_start(ready, clot)
+    assert "take a new screening on a later day" in fever_reason
+    assert "clearance" not in fever_reason
+    assert "record the medical provider's clearance" in clot_reason

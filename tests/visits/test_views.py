@@ -510,11 +510,16 @@ def test_drafts_are_discarded_by_their_author_only(app, client, clinic_world):
     client_id = ready_client(app, clinic_world)
     visit_id = factories.make_visit(app, client_id, a.therapist_id)
     factories.sign_in(app, client, a.owner_id)
-    client.post(f"/clients/{client_id}/visits/{visit_id}/discard")
+    refused = client.post(f"/clients/{client_id}/visits/{visit_id}/discard", data={"version": "1"})
+    assert refused.status_code == 200
+    assert "Only the therapist who started the draft" in refused.get_data(as_text=True)
     assert visits_of(app, client_id)[0].discarded_at is None
     author = app.test_client()
     factories.sign_in(app, author, a.therapist_id)
-    assert author.post(f"/clients/{client_id}/visits/{visit_id}/discard").status_code == 302
+    discarded = author.post(
+        f"/clients/{client_id}/visits/{visit_id}/discard", data={"version": "1"}
+    )
+    assert discarded.status_code == 302
     assert visits_of(app, client_id)[0].discarded_at is not None
     assert author.get(f"/clients/{client_id}/visits/{visit_id}").status_code == 404
 
