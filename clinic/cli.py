@@ -1,4 +1,8 @@
-"""Commands under `flask --app clinic clinic ...`."""
+"""Commands under `flask --app clinic clinic ...`.
+
+Each command changes rows through operations and commits once at its end; a refusal commits
+nothing (the session is discarded with the app context).
+"""
 
 from __future__ import annotations
 
@@ -12,10 +16,11 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from clinic import backup
+from clinic.audit.trail import Actor
 from clinic.auth import operations as auth_ops
 from clinic.auth import two_factor
 from clinic.clients import operations as client_ops
-from clinic.domain.errors import RuleViolation
+from clinic.domain.errors import RuleViolations
 from clinic.domain.intake import AffectedKnee, KneeDiagnosis, KneePainCause
 from clinic.extensions import db
 from clinic.models import Client, Clinic, Role, User
@@ -69,9 +74,8 @@ def create_user_command(
             password=password,
             must_change_password=one_time,
         )
-    except RuleViolation as violation:
-        db.session.rollback()
-        raise click.ClickException(violation.message) from violation
+    except RuleViolations as violations:
+        raise click.ClickException(violations.message) from violations
     db.session.commit()
     click.echo(
         f"Created {user.role.value} {user.email} in clinic '{clinic.name}' (id {clinic.id})."
@@ -87,11 +91,12 @@ def reset_two_step_command(email: str) -> None:
     ).first()
     if user is None:
         raise click.ClickException(f"No account has the email address {email}.")
+    # The command line has no account: the entry says it came from the server.
+    actor = Actor(clinic_id=int(user.clinic_id), user=None, remote_addr="")
     try:
-        two_factor.reset_two_factor(None, user)
-    except RuleViolation as violation:
-        db.session.rollback()
-        raise click.ClickException(violation.message) from violation
+        two_factor.reset_two_factor(actor, user)
+    except RuleViolations as violations:
+        raise click.ClickException(violations.message) from violations
     db.session.commit()
     click.echo(
         f"Two-step sign-in is off for {user.email}, and all their sign-ins ended. They sign in "
@@ -105,9 +110,7 @@ def _find_or_create_clinic(clinic_name: str | None) -> Clinic:
         for clinic in clinics:
             if clinic.name == clinic_name:
                 return clinic
-        clinic = Clinic(name=clinic_name)
-        db.session.add(clinic)
-        return clinic
+        return auth_ops.open_clinic(clinic_name)
     real = [clinic for clinic in clinics if not clinic.is_demo]
     if len(real) == 1:
         return real[0]
@@ -175,13 +178,12 @@ def seed_demo_command() -> None:
     """Add a demo clinic with made-up clients (running it again changes nothing)."""
     clinic = db.session.scalars(select(Clinic).where(Clinic.is_demo.is_(True))).first()
     if clinic is None:
-        clinic = Clinic(
-            name=DEMO_CLINIC_NAME,
+        clinic = auth_ops.open_clinic(
+            DEMO_CLINIC_NAME,
             address="1 Example Street, Demo Town",
             phone="555 010 0100",
             is_demo=True,
         )
-        db.session.add(clinic)
     owner = db.session.scalars(select(User).where(User.email == DEMO_OWNER_EMAIL)).first()
     if owner is None:
         owner = auth_ops.create_user(
@@ -202,7 +204,7 @@ def seed_demo_command() -> None:
             )
         )
         if exists is None:
-            client_ops.create_client(clinic.id, owner, _demo_intake(details))
+            client_ops.create_client(Actor.of(owner), _demo_intake(details))
             added += 1
     db.session.commit()
     click.echo(

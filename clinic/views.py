@@ -28,6 +28,7 @@ def register_blueprints(app: Flask) -> None:
     from clinic.admin import views as _admin_views  # noqa: F401
     from clinic.audit import bp as audit_bp
     from clinic.audit import views as _audit_views  # noqa: F401
+    from clinic.audit.declared import not_audited
     from clinic.auth import bp as auth_bp
     from clinic.auth import views as _auth_views  # noqa: F401
     from clinic.clients import bp as clients_bp
@@ -51,4 +52,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(progress_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(audit_bp)
-    app.add_url_rule("/", "home", progress_views.overview)
+    home = not_audited("the overview shows counts only, no client's name or record")(
+        progress_views.overview
+    )
+    app.add_url_rule("/", "home", home)

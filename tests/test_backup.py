@@ -18,7 +18,7 @@ from flask.testing import FlaskCliRunner
 from flask_migrate import upgrade
 
 from clinic import backup, create_app
-from clinic.audit.operations import record_event
+from clinic.audit.trail import Actor, record_event
 from clinic.auth import operations as auth_ops
 from clinic.domain.catalogue import Side
 from clinic.domain.outcomes import Measure
@@ -184,8 +184,8 @@ def seed_every_table(app: Flask) -> None:
         db.session.add(Addendum(**visit, reason="Typo", text="Left, not right."))
         db.session.add(VisitFollowUp(**visit, text="Called: pain settled."))
         record_event(
+            Actor(clinic_id=a.clinic_id, user=None),
             AuditAction.VIEW,
-            clinic_id=a.clinic_id,
             user_id=a.owner_id,
             client_id=a.client_id,
             record_type="client",
@@ -233,7 +233,13 @@ def damage(app: Flask) -> None:
         for table in ("recovery_codes", "form_stashes", "visit_follow_ups"):
             db.session.execute(sa.text(f"DELETE FROM {table}"))  # noqa: S608
         db.session.execute(sa.text("UPDATE clinics SET name = 'Renamed'"))
-        record_event(AuditAction.EXPORT, clinic_id=clinic_id, user_id=user_id, summary="Later")
+        record_event(
+            Actor(clinic_id=clinic_id, user=None),
+            AuditAction.EXPORT,
+            record_type="client_list",
+            user_id=user_id,
+            summary="Later",
+        )
         db.session.commit()
     factories.make_client(app, clinic_id, user_id, first_name="Added", last_name="Later")
 

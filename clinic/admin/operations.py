@@ -1,4 +1,4 @@
-"""The owner's reports: clients whose records are past the clinic's retention period."""
+"""The clinic's details and logo, and the owner's report of records past the retention period."""
 
 from __future__ import annotations
 
@@ -11,11 +11,73 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Date, Select, func, select
 
+from clinic.audit.trail import Actor, record_event
+from clinic.domain.errors import Conflict
 from clinic.extensions import db
-from clinic.models import Client, Visit
+from clinic.homecare import operations as homecare_ops
+from clinic.models import AuditAction, Client, Clinic, Visit
+from clinic.spreadsheet import spreadsheet_safe
+from clinic.transaction import operation
 
-# Spreadsheet programs run a cell that starts with one of these as a formula.
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+@dataclass(frozen=True)
+class ClinicSettings:
+    """The clinic's details and settings, as the owner typed them."""
+
+    name: str
+    address: str
+    phone: str
+    screening_valid_days: int
+    retention_years: int
+    require_two_factor: bool
+    paper_size: str
+
+
+def _record_clinic_change(actor: Actor, clinic: Clinic, action: AuditAction, summary: str) -> None:
+    record_event(actor, action, record_type="clinic", record_id=int(clinic.id), summary=summary)
+    db.session.flush()
+
+
+@operation
+def update_clinic_settings(
+    actor: Actor, settings: ClinicSettings, expected_version: int | None
+) -> Clinic:
+    """Save the actor's clinic's details; Conflict if they changed since the form was loaded."""
+    clinic = db.session.get_one(Clinic, actor.clinic_id)
+    if expected_version != clinic.version:
+        raise Conflict(
+            "Someone else changed these details while you were editing, so nothing was "
+            f"saved. The saved details are: {clinic.name}; {clinic.address or 'no address'}; "
+            f"{clinic.phone or 'no phone'}. Save again to replace them with yours.",
+            record=clinic,
+        )
+    clinic.name = settings.name
+    clinic.address = settings.address
+    clinic.phone = settings.phone
+    clinic.screening_valid_days = settings.screening_valid_days
+    clinic.retention_years = settings.retention_years
+    clinic.require_two_factor = settings.require_two_factor
+    homecare_ops.set_paper_size(clinic, settings.paper_size or clinic.paper_size)
+    _record_clinic_change(
+        actor, clinic, AuditAction.SECURITY, "Changed the clinic's details and settings"
+    )
+    return clinic
+
+
+@operation
+def upload_logo(actor: Actor, data: bytes) -> None:
+    """Check an uploaded image and make it the logo on the actor's clinic's handouts."""
+    clinic = db.session.get_one(Clinic, actor.clinic_id)
+    homecare_ops.set_clinic_logo(clinic, data)
+    _record_clinic_change(actor, clinic, AuditAction.CHANGE, "Uploaded the logo for handouts")
+
+
+@operation
+def remove_logo(actor: Actor) -> None:
+    """Stop printing a logo on the actor's clinic's handouts (issued ones keep theirs)."""
+    clinic = db.session.get_one(Clinic, actor.clinic_id)
+    homecare_ops.remove_clinic_logo(clinic)
+    _record_clinic_change(actor, clinic, AuditAction.CHANGE, "Removed the logo for handouts")
 
 
 def add_years(day: date, years: int) -> date:
@@ -161,8 +223,8 @@ def export_past_retention_csv(clinic_id: int, retention_years: int, today: date)
         writer.writerow(
             [
                 row.client_id,
-                _cell(row.last_name),
-                _cell(row.first_name),
+                spreadsheet_safe(row.last_name),
+                spreadsheet_safe(row.first_name),
                 row.last_visit_on.isoformat() if row.last_visit_on else "",
                 row.counted_from.isoformat(),
                 row.period_ended_on.isoformat(),
@@ -170,7 +232,3 @@ def export_past_retention_csv(clinic_id: int, retention_years: int, today: date)
             ]
         )
     return buffer.getvalue()
-
-
-def _cell(text: str) -> str:
-    return "'" + text if text.startswith(_FORMULA_STARTS) else text

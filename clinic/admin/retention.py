@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Response, current_app, render_template, request
+from flask import Response, current_app, render_template
 from flask_login import current_user
 
 from clinic.admin import bp
 from clinic.admin import operations as ops
+from clinic.audit.declared import EXPORT, VIEW, audited
+from clinic.query_args import page_arg
 
 
 @bp.get("/clinic/retention")
+@audited(VIEW, "client_list", "Clients past the retention period")
 def retention() -> str:
     """List the clients past the retention period, oldest first; nothing is deleted."""
     clinic = current_user.clinic
@@ -19,15 +22,16 @@ def retention() -> str:
         clinic.id,
         clinic.retention_years,
         date.today(),
-        page=request.args.get("page", 1, type=int) or 1,
+        page=page_arg(),
         per_page=int(current_app.config["CLIENTS_PER_PAGE"]),
     )
     return render_template("admin/retention.html", report=report)
 
 
 @bp.get("/clinic/retention.csv")
+@audited(EXPORT, "client_list", "Clients past the retention period (CSV)")
 def retention_csv() -> Response:
-    """Download the whole retention report as CSV (recorded by the audit trail's hook)."""
+    """Download the whole retention report as CSV; sent only once its entry is committed."""
     clinic = current_user.clinic
     today = date.today()
     body = ops.export_past_retention_csv(clinic.id, clinic.retention_years, today)

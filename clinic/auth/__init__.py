@@ -22,7 +22,7 @@ from flask.sessions import SecureCookieSessionInterface
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from clinic.extensions import db, login_manager
+from clinic.extensions import login_manager
 
 bp = Blueprint("auth", __name__)
 
@@ -70,12 +70,7 @@ def _setup_done(app: Flask) -> bool:
 
 
 def _load_user(user_id: str) -> Any:
-    from clinic.auth.operations import (
-        end_login_session,
-        find_login_session,
-        is_idle,
-        touch_login_session,
-    )
+    from clinic.auth.operations import end_login_session, find_login_session, is_idle
 
     token = session.get("sid")
     if not isinstance(token, str):
@@ -87,16 +82,24 @@ def _load_user(user_id: str) -> Any:
         return None
     timeout = timedelta(minutes=int(current_app.config["IDLE_TIMEOUT_MINUTES"]))
     if is_idle(login_session, timeout):
+        # Kept by the commit point, which commits the guard's redirect to the sign-in page.
         end_login_session(login_session, "idle")
-        db.session.commit()
         g.signed_out_idle = True
         g.idle_user = login_session.user
         return None
-    # The guard loads the user before any view runs, so this commit holds only the touch.
-    if touch_login_session(login_session):
-        db.session.commit()
     g.login_session = login_session
     return login_session.user
+
+
+def _touch_after_answer(response: Response) -> Response:
+    # Noted once the page is answered, not while loading the user: a page that ends its
+    # read transaction before slow work (a PDF) must not have written anything by then.
+    login_session = g.get("login_session")
+    if login_session is not None and response.status_code < 500:
+        from clinic.auth.operations import touch_login_session
+
+        touch_login_session(login_session)
+    return response
 
 
 def _unauthorized() -> Response:
@@ -123,9 +126,8 @@ def _stash_posted_form() -> str | None:
         return None
     from clinic.auth.stash import stash_form
 
-    token = stash_form(g.idle_user, request.path, request.form)
-    db.session.commit()
-    return token
+    # Kept by the commit point with the redirect to the sign-in page.
+    return stash_form(g.idle_user, request.path, request.form)
 
 
 def _guard() -> Response | None:
@@ -173,3 +175,5 @@ def register_security(app: Flask) -> None:
     login_manager.unauthorized_handler(_unauthorized)
     login_manager.session_protection = None  # our server-side sign-in records do this job
     app.before_request(_guard)
+    # Registered after the commit point, so it runs before it and the touch is committed.
+    app.after_request(_touch_after_answer)

@@ -12,10 +12,12 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select, update
 
+from clinic.audit.trail import Actor, record_account_event, record_event
 from clinic.database import utcnow
-from clinic.domain.errors import RuleViolation
+from clinic.domain.errors import RuleViolations
 from clinic.extensions import db
-from clinic.models import Clinic, LoginSession, Role, User
+from clinic.models import AuditAction, Clinic, LoginSession, Role, User
+from clinic.transaction import operation
 
 _hasher = PasswordHasher()
 # Letters and digits that cannot be confused when read aloud or copied from a screen.
@@ -60,14 +62,30 @@ def has_any_account() -> bool:
     return db.session.scalar(select(User.id).limit(1)) is not None
 
 
+def open_clinic(name: str, *, address: str = "", phone: str = "", is_demo: bool = False) -> Clinic:
+    """Add a clinic (no account yet)."""
+    clinic = Clinic(name=name, address=address, phone=phone, is_demo=is_demo)
+    db.session.add(clinic)
+    db.session.flush()
+    return clinic
+
+
+@operation
 def create_clinic_with_owner(
-    *, clinic_name: str, address: str, phone: str, owner_name: str, email: str, password: str
+    *,
+    clinic_name: str,
+    address: str,
+    phone: str,
+    owner_name: str,
+    email: str,
+    password: str,
+    min_length: int,
 ) -> User:
     """Create the first clinic and its owner; refuse once any account exists."""
     if has_any_account():
-        raise RuleViolation(None, "This app has been set up already. Sign in instead.")
-    clinic = Clinic(name=clinic_name, address=address, phone=phone)
-    db.session.add(clinic)
+        raise RuleViolations.one(None, "This app has been set up already. Sign in instead.")
+    check_new_password(None, password, min_length)
+    clinic = open_clinic(clinic_name, address=address, phone=phone)
     return create_user(
         clinic, full_name=owner_name, email=email, role=Role.OWNER, password=password
     )
@@ -86,7 +104,7 @@ def create_user(
     email = normalise_email(email)
     taken = db.session.scalar(select(func.count()).where(User.email == email))
     if taken:
-        raise RuleViolation("email", "An account with this email address exists already.")
+        raise RuleViolations.one("email", "An account with this email address exists already.")
     user = User(
         clinic=clinic,
         full_name=full_name,
@@ -100,19 +118,33 @@ def create_user(
     return user
 
 
-def authenticate(email: str, password: str) -> User:
-    """Return the account these credentials open, or raise a violation that reveals little."""
+def authenticate(email: str, password: str, *, remote_addr: str) -> User:
+    """Return the account these credentials open, or refuse in words that reveal little.
+
+    A refusal of an existing account is recorded as a failed sign-in. Not run in a savepoint
+    (operation()): a refusal changes nothing else, and its entry must outlive the refusal.
+    """
     user = db.session.scalars(select(User).where(User.email == normalise_email(email))).first()
     if not verify_password(user.password_hash if user else None, password) or user is None:
-        raise RuleViolation(None, "The email address or password is not right.")
+        record_failed_sign_in(user, "Wrong password", remote_addr=remote_addr)
+        raise RuleViolations.one(None, "The email address or password is not right.")
     if not user.active:
-        raise RuleViolation(
+        record_failed_sign_in(user, "Refused: the account is deactivated", remote_addr=remote_addr)
+        raise RuleViolations.one(
             None, "This account has been deactivated. Ask the clinic's owner to reactivate it."
         )
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     user.last_login_at = utcnow()
+    db.session.flush()
     return user
+
+
+def record_failed_sign_in(user: User | None, reason: str, *, remote_addr: str) -> None:
+    """Add a failed sign-in entry against the account tried; nothing when there is none."""
+    # No account, no clinic to file it under; the rate limits still count the attempt.
+    if user is not None:
+        record_account_event(AuditAction.SIGN_IN_FAILED, user, reason, remote_addr=remote_addr)
 
 
 def _hash_token(token: str) -> str:
@@ -132,6 +164,23 @@ def start_login_session(user: User, *, remote_addr: str, user_agent: str) -> str
     )
     db.session.flush()
     return token
+
+
+@operation
+def sign_in(user: User, *, remote_addr: str, user_agent: str, how: str = "") -> str:
+    """Start a sign-in whose credentials were checked, record it, and return its token."""
+    token = start_login_session(user, remote_addr=remote_addr, user_agent=user_agent)
+    record_account_event(AuditAction.SIGN_IN, user, how, remote_addr=remote_addr)
+    db.session.flush()
+    return token
+
+
+@operation
+def sign_out(login_session: LoginSession, *, remote_addr: str) -> None:
+    """End one browser's sign-in at the person's request, and record it."""
+    end_login_session(login_session, "signed out")
+    record_account_event(AuditAction.SIGN_OUT, login_session.user, remote_addr=remote_addr)
+    db.session.flush()
 
 
 def find_login_session(token: str) -> LoginSession | None:
@@ -176,36 +225,85 @@ def touch_login_session(login_session: LoginSession) -> bool:
 def check_new_password(user: User | None, password: str, min_length: int) -> None:
     """Refuse a new password that is too short or the same as the current one."""
     if len(password) < min_length:
-        raise RuleViolation("new_password", f"Use at least {min_length} characters.")
+        raise RuleViolations.one("new_password", f"Use at least {min_length} characters.")
     if user is not None and verify_password(user.password_hash, password):
-        raise RuleViolation("new_password", "Choose a password different from the current one.")
+        raise RuleViolations.one(
+            "new_password", "Choose a password different from the current one."
+        )
 
 
+@operation
 def change_password(
-    user: User, *, current_password: str, new_password: str, min_length: int
+    actor: Actor, *, current_password: str, new_password: str, min_length: int
 ) -> None:
-    """Replace an account's password and end all its sign-ins."""
+    """Replace the actor's own password, end all its sign-ins, and record it."""
+    user = actor.required_user
     if not verify_password(user.password_hash, current_password):
-        raise RuleViolation("current_password", "This is not your current password.")
+        raise RuleViolations.one("current_password", "This is not your current password.")
     check_new_password(user, new_password, min_length)
     user.password_hash = hash_password(new_password)
     user.must_change_password = False
     end_all_login_sessions(user, "password changed")
+    _record_security(actor, user, "Changed own password")
 
 
-def reset_password(user: User) -> str:
-    """Give an account a one-time password, end its sign-ins and return the password."""
+def _record_security(actor: Actor, user: User, summary: str) -> None:
+    record_event(
+        actor, AuditAction.SECURITY, record_type="user", record_id=int(user.id), summary=summary
+    )
+    db.session.flush()
+
+
+def list_accounts(clinic_id: int) -> list[User]:
+    """Return every account of a clinic, deactivated ones last, by name."""
+    return list(
+        db.session.scalars(
+            select(User)
+            .where(User.clinic_id == clinic_id)
+            .order_by(User.active.desc(), User.full_name, User.id)
+        )
+    )
+
+
+@operation
+def open_account(actor: Actor, *, full_name: str, email: str, role: Role) -> tuple[User, str]:
+    """Open an account in the actor's clinic with a one-time password; return both."""
+    password = generate_one_time_password()
+    clinic = db.session.get_one(Clinic, actor.clinic_id)
+    user = create_user(
+        clinic,
+        full_name=full_name,
+        email=email,
+        role=role,
+        password=password,
+        must_change_password=True,
+    )
+    _record_security(actor, user, "Opened an account with a one-time password")
+    return user, password
+
+
+@operation
+def reset_password(actor: Actor, user: User) -> str:
+    """Give a colleague's account a one-time password, end its sign-ins; return the password."""
+    if user.id == actor.user_id:
+        # A reset would skip the current-password check of changing your own password.
+        raise RuleViolations.one(None, "To change your own password, use the Password page.")
     password = generate_one_time_password()
     user.password_hash = hash_password(password)
     user.must_change_password = True
     end_all_login_sessions(user, "password reset")
+    _record_security(actor, user, "Reset the password to a one-time password")
     return password
 
 
-def set_account_active(actor: User, user: User, *, active: bool) -> None:
+@operation
+def set_account_active(actor: Actor, user: User, *, active: bool) -> None:
     """Deactivate or reactivate an account; accounts are never deleted."""
-    if not active and user.id == actor.id:
-        raise RuleViolation(None, "You cannot deactivate your own account.")
+    if not active and user.id == actor.user_id:
+        raise RuleViolations.one(None, "You cannot deactivate your own account.")
     user.active = active
     if not active:
         end_all_login_sessions(user, "deactivated")
+    _record_security(
+        actor, user, "Reactivated the account" if active else "Deactivated the account"
+    )

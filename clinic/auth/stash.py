@@ -63,9 +63,8 @@ def restore_posted_form() -> MultiDict[str, str] | None:
     from flask import flash, request
     from flask_login import current_user
 
+    # Taking it forgets it; the request's commit point makes that stick.
     restored = take_stashed_form(request.args.get("restore"), current_user, request.path)
-    if request.args.get("restore"):
-        db.session.commit()
     if restored is not None:
         flash(
             "What you typed before you were signed out is back in the form. Check it, then save.",

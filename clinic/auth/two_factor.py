@@ -14,12 +14,13 @@ import segno
 from markupsafe import Markup
 from sqlalchemy import delete, func, or_, select, update
 
-from clinic.audit.operations import record_account_event, record_event
+from clinic.audit.trail import Actor, record_account_event, record_event
 from clinic.auth.operations import end_all_login_sessions, verify_password
 from clinic.database import utcnow
-from clinic.domain.errors import RuleViolation
+from clinic.domain.errors import RuleViolations
 from clinic.extensions import db
 from clinic.models import AuditAction, RecoveryCode, User
+from clinic.transaction import operation
 
 RECOVERY_CODE_COUNT = 10
 # When this few recovery codes are left, the person is asked to make new ones.
@@ -38,12 +39,12 @@ def _now() -> float:
     return time.time()
 
 
-class CodeRefused(RuleViolation):
-    """A code that is wrong, or right but used already."""
+@dataclass(frozen=True)
+class _Refusal:
+    """Why a typed code was not accepted: the message, and whether it was right but used."""
 
-    def __init__(self, field: str | None, message: str, *, reused: bool = False) -> None:
-        super().__init__(field, message)
-        self.reused = reused
+    message: str
+    reused: bool = False
 
 
 @dataclass(frozen=True)
@@ -107,15 +108,15 @@ def _matching_step(secret: str, code: str, now: float) -> int | None:
     return found
 
 
-def _accept_totp(user: User, code: str, field: str) -> None:
+def _spend_totp(user: User, code: str) -> _Refusal | None:
+    """Accept an authenticator code once; return why not, having changed nothing, if not."""
     if user.totp_secret is None or not looks_like_totp_code(code):
-        raise CodeRefused(field, "This code is not right. Type the 6 digits your app shows now.")
+        return _Refusal("This code is not right. Type the 6 digits your app shows now.")
     step = _matching_step(user.totp_secret, code, _now())
     if step is None:
-        raise CodeRefused(
-            field,
+        return _Refusal(
             "This code is not right. Check that you use the entry for this clinic, "
-            "and type the 6 digits your app shows now.",
+            "and type the 6 digits your app shows now."
         )
     # One conditional UPDATE, so that two requests racing with the same code cannot both
     # win; it also bumps the row version the ORM keeps for this account.
@@ -129,11 +130,17 @@ def _accept_totp(user: User, code: str, field: str) -> None:
         .execution_options(synchronize_session="fetch")
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
-        raise CodeRefused(
-            field,
+        return _Refusal(
             "This code was used already. Wait for your app to show a new one, then type that.",
             reused=True,
         )
+    return None
+
+
+def _accept_totp(user: User, code: str, field: str) -> None:
+    refusal = _spend_totp(user, code)
+    if refusal is not None:
+        raise RuleViolations.one(field, refusal.message)
 
 
 def hash_recovery_code(code: str) -> str:
@@ -169,7 +176,8 @@ def _replace_recovery_codes(user: User) -> list[str]:
     return codes
 
 
-def _use_recovery_code(user: User, code: str, field: str) -> int:
+def _spend_recovery_code(user: User, code: str) -> _Refusal | None:
+    """Use up an unused recovery code; return why not, having changed nothing, if not."""
     # Conditional on used_at, so a code cannot be spent twice by two racing requests.
     result = db.session.execute(
         update(RecoveryCode)
@@ -181,61 +189,73 @@ def _use_recovery_code(user: User, code: str, field: str) -> int:
         .values(used_at=utcnow())
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
-        used = db.session.scalar(
-            select(func.count())
-            .select_from(RecoveryCode)
-            .where(
-                RecoveryCode.user_id == user.id,
-                RecoveryCode.code_hash == hash_recovery_code(code),
-            )
+    if result.rowcount == 1:  # type: ignore[attr-defined]
+        return None
+    used = db.session.scalar(
+        select(func.count())
+        .select_from(RecoveryCode)
+        .where(
+            RecoveryCode.user_id == user.id,
+            RecoveryCode.code_hash == hash_recovery_code(code),
         )
-        if used:
-            raise CodeRefused(
-                field,
-                "This recovery code was used already; each one works once. "
-                "Use another, or the code from your app.",
-                reused=True,
-            )
-        raise CodeRefused(
-            field,
-            "This code is not right. Type the 6 digits your app shows now, "
-            "or one of your recovery codes.",
+    )
+    if used:
+        return _Refusal(
+            "This recovery code was used already; each one works once. "
+            "Use another, or the code from your app.",
+            reused=True,
         )
-    return recovery_codes_left(user)
+    return _Refusal(
+        "This code is not right. Type the 6 digits your app shows now, "
+        "or one of your recovery codes."
+    )
 
 
-def check_sign_in_code(user: User, code: str, *, remote_addr: str = "") -> CodeCheck:
-    """Accept a fresh authenticator code or an unused recovery code for the second step."""
+def _spend_code(user: User, code: str) -> _Refusal | None:
+    if looks_like_totp_code(code):
+        return _spend_totp(user, code)
+    return _spend_recovery_code(user, code)
+
+
+def check_sign_in_code(user: User, code: str, *, remote_addr: str) -> CodeCheck:
+    """Accept a fresh authenticator code or an unused recovery code for the second step.
+
+    A wrong or reused code is recorded as a failed sign-in. Not run in a savepoint
+    (operation()): a refused code changes nothing else, and its entry must outlive the refusal.
+    """
     if not user.has_two_factor:
-        raise RuleViolation("code", "This account does not use two-step sign-in.")
-    try:
-        if looks_like_totp_code(code):
-            _accept_totp(user, code, "code")
-            return CodeCheck(used_recovery_code=False, recovery_codes_left=-1)
-        left = _use_recovery_code(user, code, "code")
-    except CodeRefused as refused:
-        reason = "reused" if refused.reused else "wrong"
+        raise RuleViolations.one("code", "This account does not use two-step sign-in.")
+    recovery = not looks_like_totp_code(code)
+    refusal = _spend_code(user, code)
+    if refusal is not None:
+        reason = "reused" if refusal.reused else "wrong"
         record_account_event(
             AuditAction.SIGN_IN_FAILED,
             user,
             f"Two-step sign-in: {reason} code",
             remote_addr=remote_addr,
         )
-        raise
+        db.session.flush()
+        raise RuleViolations.one("code", refusal.message)
+    if not recovery:
+        return CodeCheck(used_recovery_code=False, recovery_codes_left=-1)
+    left = recovery_codes_left(user)
     record_account_event(
         AuditAction.SECURITY,
         user,
         f"Recovery code used to sign in ({left} left)",
         remote_addr=remote_addr,
     )
+    db.session.flush()
     return CodeCheck(used_recovery_code=True, recovery_codes_left=left)
 
 
-def start_setup(user: User) -> str:
-    """Give an account a new pending secret (not in use until a first code confirms it)."""
+@operation
+def start_setup(actor: Actor) -> str:
+    """Give the actor's account a new pending secret (unused until a first code confirms it)."""
+    user = actor.required_user
     if user.has_two_factor:
-        raise RuleViolation(None, "Two-step sign-in is on already.")
+        raise RuleViolations.one(None, "Two-step sign-in is on already.")
     # Kept in the database rather than the session cookie: the cookie is signed, not
     # encrypted, and the secret must never travel outside the set-up page itself.
     user.totp_secret = new_secret()
@@ -252,16 +272,23 @@ def pending_secret(user: User) -> str | None:
     return user.totp_secret
 
 
-def enable_two_factor(user: User, code: str, *, remote_addr: str = "") -> list[str]:
+def _record_own(actor: Actor, summary: str) -> None:
+    record_account_event(
+        AuditAction.SECURITY, actor.required_user, summary, remote_addr=actor.remote_addr
+    )
+    db.session.flush()
+
+
+@operation
+def enable_two_factor(actor: Actor, code: str) -> list[str]:
     """Turn two-step sign-in on once a first code matches; return the new recovery codes."""
+    user = actor.required_user
     if pending_secret(user) is None:
-        raise RuleViolation(None, "Start the set-up again: no QR code was waiting.")
+        raise RuleViolations.one(None, "Start the set-up again: no QR code was waiting.")
     _accept_totp(user, code, "code")
     user.totp_enabled_at = utcnow()
     codes = _replace_recovery_codes(user)
-    record_account_event(
-        AuditAction.SECURITY, user, "Two-step sign-in turned on", remote_addr=remote_addr
-    )
+    _record_own(actor, "Two-step sign-in turned on")
     return codes
 
 
@@ -272,69 +299,74 @@ def _clear_two_factor(user: User) -> None:
     db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
 
 
-def disable_two_factor(user: User, *, password: str, code: str, remote_addr: str = "") -> None:
+@operation
+def disable_two_factor(actor: Actor, *, password: str, code: str) -> None:
     """Turn two-step sign-in off with the password and a code, unless the clinic requires it."""
+    user = actor.required_user
     if user.clinic.require_two_factor:
-        raise RuleViolation(
+        raise RuleViolations.one(
             None,
             "Your clinic requires two-step sign-in, so it cannot be turned off. "
             "If you lost your phone, make new recovery codes or ask the clinic's owner.",
         )
     if not user.has_two_factor:
-        raise RuleViolation(None, "Two-step sign-in is off already.")
+        raise RuleViolations.one(None, "Two-step sign-in is off already.")
     if not verify_password(user.password_hash, password):
-        raise RuleViolation("password", "This is not your current password.")
-    if looks_like_totp_code(code):
-        _accept_totp(user, code, "code")
-    else:
-        _use_recovery_code(user, code, "code")
+        raise RuleViolations.one("password", "This is not your current password.")
+    refusal = _spend_code(user, code)
+    if refusal is not None:
+        raise RuleViolations.one("code", refusal.message)
     _clear_two_factor(user)
-    record_account_event(
-        AuditAction.SECURITY, user, "Two-step sign-in turned off", remote_addr=remote_addr
-    )
+    _record_own(actor, "Two-step sign-in turned off")
 
 
-def regenerate_recovery_codes(user: User, proof: str, *, remote_addr: str = "") -> list[str]:
-    """Replace an account's recovery codes, given its password or a current app code."""
+@operation
+def regenerate_recovery_codes(actor: Actor, proof: str) -> list[str]:
+    """Replace the actor's recovery codes, given their password or a current app code."""
+    user = actor.required_user
     if not user.has_two_factor:
-        raise RuleViolation(None, "Turn two-step sign-in on first.")
+        raise RuleViolations.one(None, "Turn two-step sign-in on first.")
     if looks_like_totp_code(proof):
         _accept_totp(user, proof, "proof")
     elif not verify_password(user.password_hash, proof):
-        raise RuleViolation(
+        raise RuleViolations.one(
             "proof", "This is neither your password nor the code your app shows now."
         )
     codes = _replace_recovery_codes(user)
-    record_account_event(
-        AuditAction.SECURITY,
-        user,
-        "New recovery codes made; the old ones stopped working",
-        remote_addr=remote_addr,
-    )
+    _record_own(actor, "New recovery codes made; the old ones stopped working")
     return codes
 
 
-def reset_two_factor(actor: User | None, user: User, *, remote_addr: str = "") -> None:
+@operation
+def reset_two_factor(actor: Actor, user: User) -> None:
     """Clear someone's two-step sign-in (a lost phone) and end all their sign-ins.
 
-    The actor is the owner doing it in the app, or None for the `clinic reset-two-step`
-    command, the way back in for an owner who lost both phone and recovery codes.
+    The actor is the owner doing it in the app, or one with no account (user None) for the
+    `clinic reset-two-step` command, the way back in for an owner who lost both phone and
+    recovery codes.
     """
-    if actor is not None and user.id == actor.id:
-        raise RuleViolation(
+    if actor.user is not None and user.id == actor.user_id:
+        raise RuleViolations.one(
             None, "To turn off your own two-step sign-in, use the Two-step sign-in page."
         )
     if user.totp_secret is None:
-        raise RuleViolation(None, f"{user.full_name} does not use two-step sign-in.")
+        raise RuleViolations.one(None, f"{user.full_name} does not use two-step sign-in.")
     _clear_two_factor(user)
     end_all_login_sessions(user, "two-step reset")
-    where = "" if actor is not None else " from the server's command line"
+    where = "" if actor.user is not None else " from the server's command line"
     record_event(
+        actor,
         AuditAction.SECURITY,
-        clinic_id=user.clinic_id,
-        user_id=actor.id if actor is not None else None,
         record_type="user",
-        record_id=user.id,
+        record_id=int(user.id),
         summary=f"Two-step sign-in reset for {user.full_name}{where}",
-        remote_addr=remote_addr,
     )
+    db.session.flush()
+
+
+def pending_sign_in_user(user_id: int | None) -> User | None:
+    """Return the account waiting for its second step, if it can still take one."""
+    user = db.session.get(User, user_id) if user_id is not None else None
+    if user is None or not user.active or not user.has_two_factor:
+        return None
+    return user

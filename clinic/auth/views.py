@@ -9,7 +9,7 @@ from flask import current_app, flash, g, redirect, render_template, request, ses
 from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from clinic.audit.recording import record_account_event, record_failed_sign_in
+from clinic.audit.declared import current_actor, not_audited
 from clinic.auth import ViewT, bp, public, two_factor
 from clinic.auth import operations as ops
 from clinic.auth.forms import (
@@ -22,10 +22,14 @@ from clinic.auth.forms import (
     SignInCodeForm,
     StartTwoStepForm,
 )
-from clinic.domain.errors import RuleViolation
-from clinic.extensions import db, limiter
+from clinic.domain.errors import RuleViolations
+from clinic.extensions import limiter
 from clinic.forms import apply_violations
-from clinic.models import AuditAction, User
+from clinic.models import User
+
+# Why the pages of this module are not page views of a record (clinic/audit/declared.py).
+_SIGN_IN = "the sign-in pages show no client's record; the sign-in operations record events"
+_OWN_ACCOUNT = "your own account's settings, no client's record; changes record themselves"
 
 
 def _failed_sign_in(response: Response) -> bool:
@@ -69,12 +73,13 @@ def _safe_next(target: str | None) -> str:
     return url_for("home")
 
 
-def _sign_in(user: User) -> None:
-    token = ops.start_login_session(
-        user,
-        remote_addr=request.remote_addr or "",
-        user_agent=request.headers.get("User-Agent", ""),
-    )
+def _sign_in(user: User, *, how: str | None = None) -> None:
+    """Start a sign-in for the browser; recorded as a sign-in unless `how` is None."""
+    where = {"remote_addr": _remote_addr(), "user_agent": request.headers.get("User-Agent", "")}
+    if how is None:
+        token = ops.start_login_session(user, **where)
+    else:
+        token = ops.sign_in(user, how=how, **where)
     # A fresh cookie on every sign-in: nothing from before it carries over.
     session.clear()
     session["sid"] = token
@@ -83,13 +88,13 @@ def _sign_in(user: User) -> None:
 
 
 @bp.route("/setup", methods=["GET", "POST"])
+@not_audited("first run: creates the clinic and its owner's account, before any record exists")
 @public
 def setup() -> str | Response:
     """Create the clinic and its owner's account on first run."""
     form = SetupForm()
     if form.validate_on_submit():
         try:
-            ops.check_new_password(None, form.new_password.data, _min_length())
             user = ops.create_clinic_with_owner(
                 clinic_name=form.clinic_name.data,
                 address=form.clinic_address.data or "",
@@ -97,13 +102,12 @@ def setup() -> str | Response:
                 owner_name=form.owner_name.data,
                 email=form.email.data,
                 password=form.new_password.data,
+                min_length=_min_length(),
             )
-        except RuleViolation as violation:
-            db.session.rollback()
-            apply_violations(form, violation)
+        except RuleViolations as violations:
+            apply_violations(form, violations)
         else:
             _sign_in(user)
-            db.session.commit()
             current_app.extensions["clinic.setup_done"] = True
             flash(f"{user.clinic.name} is set up. Welcome, {user.full_name}.", "success")
             return redirect(url_for("home"))
@@ -115,6 +119,7 @@ def _min_length() -> int:
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@not_audited(_SIGN_IN)
 @public
 @_limit_failed_attempts(_account_key, scope="login-account")
 def login() -> str | Response:
@@ -124,18 +129,14 @@ def login() -> str | Response:
     form = LoginForm()
     if form.validate_on_submit():
         try:
-            user = ops.authenticate(form.email.data, form.password.data)
-        except RuleViolation as violation:
-            record_failed_sign_in(form.email.data)
-            db.session.commit()
-            apply_violations(form, violation)
+            user = ops.authenticate(form.email.data, form.password.data, remote_addr=_remote_addr())
+        except RuleViolations as violations:
+            # The failed sign-in's entry is kept: the commit point commits this page.
+            apply_violations(form, violations)
         else:
             if user.has_two_factor:
-                db.session.commit()
                 return _ask_for_code(user, request.args.get("next"))
-            _sign_in(user)
-            record_account_event(AuditAction.SIGN_IN, user)
-            db.session.commit()
+            _sign_in(user, how="")
             return redirect(_safe_next(request.args.get("next")))
     return render_template("auth/login.html", form=form)
 
@@ -151,13 +152,12 @@ def render_login_throttled() -> tuple[str, int]:
 
 
 @bp.post("/logout")
+@not_audited(_SIGN_IN)
 def logout() -> Response:
     """Sign out: end this browser's sign-in on the server and drop the cookie."""
     login_session = g.get("login_session")
     if login_session is not None:
-        ops.end_login_session(login_session, "signed out")
-        record_account_event(AuditAction.SIGN_OUT, login_session.user)
-        db.session.commit()
+        ops.sign_out(login_session, remote_addr=_remote_addr())
     logout_user()
     session.clear()
     flash("You are signed out.", "info")
@@ -165,6 +165,7 @@ def logout() -> Response:
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
+@not_audited(_OWN_ACCOUNT)
 def change_password() -> str | Response:
     """Change your own password; every other sign-in of yours ends."""
     form = ChangePasswordForm()
@@ -173,20 +174,16 @@ def change_password() -> str | Response:
     if form.validate_on_submit():
         try:
             ops.change_password(
-                current_user,
+                current_actor(),
                 current_password=form.current_password.data,
                 new_password=form.new_password.data,
                 min_length=_min_length(),
             )
-        except RuleViolation as violation:
-            db.session.rollback()
-            apply_violations(form, violation)
+        except RuleViolations as violations:
+            apply_violations(form, violations)
         else:
+            # Every sign-in ended with the change; this browser carries on with a new one.
             _sign_in(current_user._get_current_object())
-            record_account_event(
-                AuditAction.SECURITY, current_user._get_current_object(), "Changed own password"
-            )
-            db.session.commit()
             flash("Your password is changed. You were signed out everywhere else.", "success")
             return redirect(url_for("home"))
     return render_template("auth/change_password.html", form=form)
@@ -228,15 +225,15 @@ def _remote_addr() -> str:
 
 
 @bp.route("/login/code", methods=["GET", "POST"])
+@not_audited(_SIGN_IN)
 @public
 @_limit_failed_attempts(_code_account_key, scope="login-code-account")
 def login_code() -> str | Response:
     """The second step of signing in: a code from the app or a recovery code."""
     if current_user.is_authenticated:
         return redirect(url_for("home"))
-    user_id = _pending_user_id()
-    user = db.session.get(User, user_id) if user_id is not None else None
-    if user is None or not user.active or not user.has_two_factor:
+    user = two_factor.pending_sign_in_user(_pending_user_id())
+    if user is None:
         if session.pop(PENDING_KEY, None) is not None:
             flash(
                 "Signing in took longer than 5 minutes, so it was stopped. "
@@ -248,14 +245,11 @@ def login_code() -> str | Response:
     if form.validate_on_submit():
         try:
             check = two_factor.check_sign_in_code(user, form.code.data, remote_addr=_remote_addr())
-        except RuleViolation as violation:
-            # The failure stays in the audit trail.
-            db.session.commit()
-            apply_violations(form, violation)
+        except RuleViolations as violations:
+            # The failure's entry is kept: the commit point commits this page.
+            apply_violations(form, violations)
         else:
-            _sign_in(user)
-            record_account_event(AuditAction.SIGN_IN, user, "With two-step sign-in")
-            db.session.commit()
+            _sign_in(user, how="With two-step sign-in")
             if check.used_recovery_code:
                 _flash_recovery_codes_left(check.recovery_codes_left)
             return redirect(_safe_next(request.args.get("next")))
@@ -285,6 +279,7 @@ def render_code_throttled() -> tuple[str, int]:
 
 
 @bp.get("/account/two-step")
+@not_audited(_OWN_ACCOUNT)
 def two_step() -> tuple[str, int]:
     """Show whether two-step sign-in is on, with ways to set it up or manage it."""
     return _render_two_step()
@@ -306,21 +301,21 @@ def _render_two_step(
 
 
 @bp.post("/account/two-step/start")
+@not_audited(_OWN_ACCOUNT)
 def two_step_start() -> Response:
     """Make a new secret to show as a QR code; it is not used until a code confirms it."""
     if StartTwoStepForm().validate_on_submit():
         try:
-            two_factor.start_setup(current_user._get_current_object())
-        except RuleViolation as violation:
-            db.session.rollback()
-            flash(violation.message, "info")
+            two_factor.start_setup(current_actor())
+        except RuleViolations as violations:
+            flash(violations.message, "info")
             return redirect(url_for("auth.two_step"))
-        db.session.commit()
         return redirect(url_for("auth.two_step_confirm"))
     return redirect(url_for("auth.two_step"))
 
 
 @bp.route("/account/two-step/confirm", methods=["GET", "POST"])
+@not_audited(_OWN_ACCOUNT)
 def two_step_confirm() -> str | Response:
     """Show the QR code and the secret; a first correct code turns two-step sign-in on."""
     user = current_user._get_current_object()
@@ -330,12 +325,10 @@ def two_step_confirm() -> str | Response:
     form = ConfirmTwoStepForm()
     if form.validate_on_submit():
         try:
-            codes = two_factor.enable_two_factor(user, form.code.data, remote_addr=_remote_addr())
-        except RuleViolation as violation:
-            db.session.rollback()
-            apply_violations(form, violation)
+            codes = two_factor.enable_two_factor(current_actor(), form.code.data)
+        except RuleViolations as violations:
+            apply_violations(form, violations)
         else:
-            db.session.commit()
             flash(
                 "Two-step sign-in is on. From now on, signing in asks for a code from your app.",
                 "success",
@@ -351,41 +344,34 @@ def two_step_confirm() -> str | Response:
 
 
 @bp.post("/account/two-step/recovery-codes")
+@not_audited(_OWN_ACCOUNT)
 def two_step_recovery_codes() -> str | tuple[str, int]:
     """Replace the recovery codes (the old ones stop working) and show the new ones once."""
     form = RecoveryCodesForm()
     if form.validate_on_submit():
         try:
-            codes = two_factor.regenerate_recovery_codes(
-                current_user._get_current_object(), form.proof.data, remote_addr=_remote_addr()
-            )
-        except RuleViolation as violation:
-            db.session.rollback()
-            apply_violations(form, violation)
+            codes = two_factor.regenerate_recovery_codes(current_actor(), form.proof.data)
+        except RuleViolations as violations:
+            apply_violations(form, violations)
         else:
-            db.session.commit()
             flash("New recovery codes are made. The old ones no longer work.", "success")
             return render_template("auth/recovery_codes.html", codes=codes)
     return _render_two_step(codes_form=form)
 
 
 @bp.post("/account/two-step/disable")
+@not_audited(_OWN_ACCOUNT)
 def two_step_disable() -> Response | tuple[str, int]:
     """Turn two-step sign-in off, with the password and a code."""
     form = DisableTwoStepForm()
     if form.validate_on_submit():
         try:
             two_factor.disable_two_factor(
-                current_user._get_current_object(),
-                password=form.password.data,
-                code=form.code.data,
-                remote_addr=_remote_addr(),
+                current_actor(), password=form.password.data, code=form.code.data
             )
-        except RuleViolation as violation:
-            db.session.rollback()
-            apply_violations(form, violation)
+        except RuleViolations as violations:
+            apply_violations(form, violations)
         else:
-            db.session.commit()
             flash("Two-step sign-in is off. Signing in now needs only your password.", "success")
             return redirect(url_for("auth.two_step"))
     return _render_two_step(disable_form=form)

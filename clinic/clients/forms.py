@@ -12,7 +12,6 @@ from wtforms import (
     EmailField,
     Field,
     HiddenField,
-    IntegerField,
     RadioField,
     SelectField,
     StringField,
@@ -29,6 +28,7 @@ from clinic.domain.intake import (
     phone_digits,
 )
 from clinic.forms import ClinicForm, enum_choices
+from clinic.query_args import version_of
 
 _PHONE_CHARACTERS = re.compile(r"^\+?[0-9 ()./-]+(?:\s*(?:ext\.?|x)\s*[0-9]+)?$", re.IGNORECASE)
 LONG_TEXT = 5000
@@ -238,10 +238,17 @@ class IntakeForm(ClinicForm):
 
     def expected_version(self) -> int | None:
         """Return the record version the form was loaded with."""
-        try:
-            return int(self.version.data)
-        except (TypeError, ValueError):
-            return None
+        return version_of(self.version.data)
+
+
+class ArchiveForm(ClinicForm):
+    """The Archive (or Unarchive) button, with the version of the record the page showed."""
+
+    version = HiddenField()
+
+    def expected_version(self) -> int | None:
+        """Return the record version the page was loaded with."""
+        return version_of(self.version.data)
 
 
 class SearchForm(ClinicForm):
@@ -251,4 +258,3 @@ class SearchForm(ClinicForm):
         csrf = False
 
     q = StringField("Search", validators=[Optional(), Length(max=100)])
-    page = IntegerField(validators=[Optional()])

@@ -11,14 +11,19 @@ from typing import Any
 
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy.orm.exc import StaleDataError
 
 from clinic.access import current_clinic_id, get_scoped_or_404, scoped
+from clinic.audit.trail import Actor, record_event
 from clinic.database import utcnow
+from clinic.domain.errors import Conflict
 from clinic.domain.intake import AffectedKnee, KneeDiagnosis, KneePainCause, phone_digits
 from clinic.domain.screening import Tier
 from clinic.domain.screening_status import DEFAULT_VALID_DAYS
 from clinic.extensions import db
-from clinic.models import Client, User, Visit
+from clinic.models import AuditAction, Client, Visit
+from clinic.query_args import paginate
+from clinic.transaction import operation
 
 
 @dataclass(frozen=True)
@@ -63,15 +68,6 @@ class FieldDifference:
     typed: Any
 
 
-class EditConflict(Exception):
-    """Someone else saved the record after this form was loaded."""
-
-    def __init__(self, client: Client, differences: list[FieldDifference]) -> None:
-        super().__init__("The client was changed by someone else.")
-        self.client = client
-        self.differences = differences
-
-
 def get_client_or_404(client_id: int) -> Client:
     """Return a client of the signed-in user's clinic, or answer 404."""
     return get_scoped_or_404(Client, client_id)
@@ -97,40 +93,88 @@ def _apply_intake(client: Client, intake: Intake) -> None:
     client.phone_digits = phone_digits(intake.phone)
 
 
-def create_client(clinic_id: int, author: User, intake: Intake) -> Client:
-    """Add a client to a clinic from their intake."""
-    client = Client(clinic_id=clinic_id, created_by_id=author.id, updated_by_id=author.id)
+def _record(actor: Actor, action: AuditAction, client: Client, summary: str) -> None:
+    record_event(
+        actor,
+        action,
+        record_type="client",
+        record_id=client.id,
+        client_id=client.id,
+        summary=summary,
+    )
+
+
+@operation
+def create_client(actor: Actor, intake: Intake) -> Client:
+    """Add a client to the actor's clinic from their intake."""
+    client = Client(
+        clinic_id=actor.clinic_id, created_by_id=actor.user_id, updated_by_id=actor.user_id
+    )
     _apply_intake(client, intake)
     db.session.add(client)
     db.session.flush()
-    return client
-
-
-def update_client(
-    client: Client, author: User, intake: Intake, expected_version: int | None
-) -> Client:
-    """Save a changed intake, refusing if the record changed since the form was loaded."""
-    if expected_version != client.version:
-        raise EditConflict(client, compare_intakes(intake_of(client), intake))
-    _apply_intake(client, intake)
-    client.updated_by_id = author.id
+    # The entry names the new client, so it is written once the id exists.
+    _record(actor, AuditAction.CREATE, client, "Took a new client's intake")
     db.session.flush()
     return client
 
 
-def archive_client(client: Client, author: User) -> None:
+_EDIT_CONFLICT = "Someone else saved this record while you were editing."
+
+
+def _check_version(client: Client, expected_version: int | None, message: str) -> None:
+    if expected_version != client.version:
+        raise Conflict(message, record=client)
+
+
+@operation
+def update_client(
+    actor: Actor, client: Client, intake: Intake, expected_version: int | None
+) -> Client:
+    """Save a changed intake; Conflict if the record changed since the form was loaded."""
+    _check_version(client, expected_version, _EDIT_CONFLICT)
+    try:
+        _save_intake(actor, client, intake)
+    except StaleDataError:
+        # Someone saved between our read and our write: show their version.
+        db.session.refresh(client)
+        raise Conflict(_EDIT_CONFLICT, record=client) from None
+    return client
+
+
+@operation
+def _save_intake(actor: Actor, client: Client, intake: Intake) -> None:
+    _apply_intake(client, intake)
+    client.updated_by_id = actor.user_id
+    _record(actor, AuditAction.CHANGE, client, "Changed the intake")
+    db.session.flush()
+
+
+_ARCHIVE_CONFLICT = (
+    "This client's record changed since you opened the page, so nothing was done. "
+    "Look at it again, then try once more."
+)
+
+
+@operation
+def archive_client(actor: Actor, client: Client, expected_version: int | None) -> None:
     """Hide a client from the list without deleting anything."""
+    _check_version(client, expected_version, _ARCHIVE_CONFLICT)
     if client.archived_at is None:
         client.archived_at = utcnow()
-        client.updated_by_id = author.id
+        client.updated_by_id = actor.user_id
+        _record(actor, AuditAction.CHANGE, client, "Archived the client")
         db.session.flush()
 
 
-def unarchive_client(client: Client, author: User) -> None:
+@operation
+def unarchive_client(actor: Actor, client: Client, expected_version: int | None) -> None:
     """Bring an archived client back to the list."""
+    _check_version(client, expected_version, _ARCHIVE_CONFLICT)
     if client.archived_at is not None:
         client.archived_at = None
-        client.updated_by_id = author.id
+        client.updated_by_id = actor.user_id
+        _record(actor, AuditAction.CHANGE, client, "Brought the client back from the archive")
         db.session.flush()
 
 
@@ -221,13 +265,7 @@ def search_clients(
     )
     if only_ids is not None:
         statement = statement.where(Client.id.in_(sorted(only_ids)))
-    return db.paginate(
-        statement,
-        page=max(page, 1),
-        per_page=per_page,
-        error_out=False,
-        count=True,
-    )
+    return paginate(statement, page=page, per_page=per_page)
 
 
 def last_visit_dates(client_ids: Sequence[int]) -> dict[int, date]:

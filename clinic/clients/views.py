@@ -6,43 +6,55 @@ from datetime import date, timedelta
 
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.wrappers import Response
 
-from clinic.access import current_clinic_id
+from clinic.audit.declared import VIEW, audited, current_actor, not_audited
 from clinic.auth.stash import restore_posted_form
 from clinic.clients import bp
 from clinic.clients import operations as ops
-from clinic.clients.forms import IntakeForm, SearchForm
+from clinic.clients.forms import ArchiveForm, IntakeForm, SearchForm
 from clinic.clients.pages import render_client_page
-from clinic.extensions import db
+from clinic.domain.errors import Conflict
 from clinic.homecare.operations import summarise_client_homecare
 from clinic.models import Client
 from clinic.progress.operations import improved_client_ids
+from clinic.query_args import page_arg
 from clinic.screening.forms import ConfirmNoChangesForm
 from clinic.screening.operations import refresh_due_clients
 from clinic.visits.operations import check_visit_can_start, list_client_visits, list_open_flags
 
 
+def _search_details() -> str:
+    # What the list showed: the search text and filters, so "who looked for whom" is answered.
+    parts = []
+    if request.args.get("q"):
+        parts.append(f"search “{request.args['q'][:80]}”")
+    for name in ("screening", "progress"):
+        if request.args.get(name):
+            parts.append(f"{name} {request.args[name][:20]}")
+    if request.args.get("archived") == "1":
+        parts.append("archived included")
+    return ", ".join(parts)
+
+
 @bp.get("/")
+@audited(VIEW, "client_list", "Client list", details=_search_details)
 def index() -> str:
     """List and search the clinic's clients."""
     form = SearchForm(request.args)
     form.validate()
     query = "" if form.q.errors else (form.q.data or "")
     include_archived = request.args.get("archived") == "1"
-    page = request.args.get("page", 1, type=int) or 1
     screening = _screening_filter(request.args.get("screening", ""))
     improved_only = request.args.get("progress") == "improved"
     today = date.today()
     # Clearances that ran out since the last write would leave a stale tier in the list.
-    if refresh_due_clients(today):
-        db.session.commit()
+    refresh_due_clients(today)
     valid_days = current_user.clinic.screening_valid_days
     pagination = ops.search_clients(
         query,
         include_archived=include_archived,
-        page=page,
+        page=page_arg(),
         per_page=int(current_app.config["CLIENTS_PER_PAGE"]),
         screening=screening,
         valid_days=valid_days,
@@ -72,6 +84,7 @@ def _screening_filter(value: str) -> ops.ScreeningFilter | None:
 
 
 @bp.route("/new", methods=["GET", "POST"])
+@not_audited("an empty intake form; the new client's entry is written by create_client")
 def new() -> str | Response:
     """Take a new client's intake."""
     restored = restore_posted_form() if request.method == "GET" else None
@@ -79,14 +92,14 @@ def new() -> str | Response:
     if request.method == "GET" and restored is None:
         form.consent_date.data = date.today()
     if form.validate_on_submit():
-        client = ops.create_client(current_clinic_id(), current_user, form.to_intake())
-        db.session.commit()
+        client = ops.create_client(current_actor(), form.to_intake())
         flash(f"{client.full_name} was added.", "success")
         return redirect(url_for("clients.detail", client_id=client.id))
     return render_template("clients/form.html", form=form, client=None)
 
 
 @bp.get("/<int:client_id>")
+@audited(VIEW, "client", "Client page", record="client_id")
 def detail(client_id: int) -> str:
     """Show a client's record."""
     client = ops.get_client_or_404(client_id)
@@ -100,10 +113,12 @@ def detail(client_id: int) -> str:
         open_flags=list_open_flags(client),
         visit_blockers=blockers,
         homecare=summarise_client_homecare(client, current),
+        archive_form=ArchiveForm(formdata=None, version=str(client.version)),
     )
 
 
 @bp.route("/<int:client_id>/edit", methods=["GET", "POST"])
+@audited(VIEW, "client", "Intake form", record="client_id")
 def edit(client_id: int) -> str | Response | tuple[str, int]:
     """Change a client's intake, without overwriting someone else's change."""
     client = ops.get_client_or_404(client_id)
@@ -117,49 +132,48 @@ def edit(client_id: int) -> str | Response | tuple[str, int]:
         form.version.data = str(client.version)
     if form.validate_on_submit():
         try:
-            ops.update_client(client, current_user, form.to_intake(), form.expected_version())
-            db.session.commit()
-        except ops.EditConflict as conflict:
-            db.session.rollback()
-            return _render_conflict(form, conflict.client, conflict.differences)
-        except StaleDataError:
-            # Someone saved between our read and our write; show their version.
-            db.session.rollback()
-            fresh = ops.get_client_or_404(client_id)
-            return _render_conflict(form, fresh, None)
+            ops.update_client(current_actor(), client, form.to_intake(), form.expected_version())
+        except Conflict as conflict:
+            saved = conflict.record if isinstance(conflict.record, Client) else client
+            return _render_conflict(form, saved)
         flash("The intake was saved.", "success")
         return redirect(url_for("clients.detail", client_id=client.id))
     return render_client_page("clients/form.html", client, form=form)
 
 
-def _render_conflict(
-    form: IntakeForm, client: Client, differences: list[ops.FieldDifference] | None
-) -> tuple[str, int]:
-    if differences is None:
-        differences = ops.compare_intakes(ops.intake_of(client), form.to_intake())
+def _render_conflict(form: IntakeForm, saved: Client) -> tuple[str, int]:
+    differences = ops.compare_intakes(ops.intake_of(saved), form.to_intake())
     # Saving again from this page is a deliberate choice to replace the newer version.
-    form.version.data = str(client.version)
+    form.version.data = str(saved.version)
     return (
-        render_client_page("clients/form.html", client, form=form, conflict=differences),
+        render_client_page("clients/form.html", saved, form=form, conflict=differences),
         409,
     )
 
 
 @bp.post("/<int:client_id>/archive")
+@audited(VIEW, "client", "Client page", record="client_id")
 def archive(client_id: int) -> Response:
     """Archive a client: hidden from the list, never deleted."""
     client = ops.get_client_or_404(client_id)
-    ops.archive_client(client, current_user)
-    db.session.commit()
-    flash(f"{client.full_name} was archived. Nothing was deleted.", "success")
+    try:
+        ops.archive_client(current_actor(), client, ArchiveForm().expected_version())
+    except Conflict as conflict:
+        flash(conflict.message, "error")
+    else:
+        flash(f"{client.full_name} was archived. Nothing was deleted.", "success")
     return redirect(url_for("clients.detail", client_id=client.id))
 
 
 @bp.post("/<int:client_id>/unarchive")
+@audited(VIEW, "client", "Client page", record="client_id")
 def unarchive(client_id: int) -> Response:
     """Bring an archived client back to the list."""
     client = ops.get_client_or_404(client_id)
-    ops.unarchive_client(client, current_user)
-    db.session.commit()
-    flash(f"{client.full_name} is back on the client list.", "success")
+    try:
+        ops.unarchive_client(current_actor(), client, ArchiveForm().expected_version())
+    except Conflict as conflict:
+        flash(conflict.message, "error")
+    else:
+        flash(f"{client.full_name} is back on the client list.", "success")
     return redirect(url_for("clients.detail", client_id=client.id))

@@ -10,8 +10,9 @@ from sqlalchemy import select
 
 from clinic.auth import operations as ops
 from clinic.extensions import db
-from clinic.models import Client, LoginSession, Role, User
+from clinic.models import AuditAction, Client, LoginSession, Role, User
 from tests import factories
+from tests.audit import entries, new_entries
 from tests.auth import (
     count_rows,
     field_errors,
@@ -423,3 +424,38 @@ def test_resetting_without_a_csrf_token_changes_nothing(app, owner, clinic_world
 def test_account_actions_need_a_post(owner, clinic_world, action):
     response = owner.get(f"/admin/users/{clinic_world.a.therapist_id}/{action}")
     assert response.status_code == 405
+
+
+# The audit trail.
+
+
+def test_each_account_change_is_on_file_as_security_with_the_account(app, owner, clinic_world):
+    a = clinic_world.a
+    before = entries(app)
+    assert add_account(owner).status_code == 200
+    newcomer = user_by_email(app, "nia@example.com")
+    assert newcomer is not None
+    for action in ("reset-password", "deactivate", "reactivate"):
+        assert owner.post(f"/admin/users/{newcomer.id}/{action}").status_code in (200, 302)
+    assert [
+        (e.action, e.record_type, e.record_id, e.user_id, e.summary)
+        for e in new_entries(app, before)
+    ] == [
+        (AuditAction.SECURITY, "user", newcomer.id, a.owner_id, summary)
+        for summary in (
+            "Opened an account with a one-time password",
+            "Reset the password to a one-time password",
+            "Deactivated the account",
+            "Reactivated the account",
+        )
+    ]
+
+
+def test_refused_account_changes_leave_no_entry(app, owner, clinic_world):
+    a = clinic_world.a
+    before = entries(app)
+    assert add_account(owner, email=clinic_world.b.owner_email).status_code == 200
+    assert owner.post(f"/admin/users/{a.owner_id}/deactivate").status_code == 302
+    assert owner.post(f"/admin/users/{a.owner_id}/reset-password").status_code == 302
+    assert owner.post(f"/admin/users/{a.owner_id}/reset-two-step").status_code == 302
+    assert new_entries(app, before) == []

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from io import BytesIO
 from typing import Any
 
 import pytest
 from flask import Flask
+from PIL import Image
 from sqlalchemy import update
 
 from clinic.extensions import db
-from clinic.models import Clinic
+from clinic.models import AuditAction, Clinic
 from tests import factories
+from tests.audit import entries, new_entries
 from tests.auth import (
     field_errors,
     flashes,
@@ -177,3 +180,39 @@ def test_the_version_column_is_bumped_by_every_save(app, owner, clinic_world):
         db.session.execute(update(Clinic).where(Clinic.id == clinic.id).values(version=7))
         db.session.commit()
     assert input_value(page(owner.get("/admin/clinic")), "version") == "7"
+
+
+# --- the audit trail --------------------------------------------------------------------------
+
+
+def test_a_save_is_on_file_as_a_security_change_and_a_refusal_is_not(app, owner, clinic_world):
+    a = clinic_world.a
+    before = entries(app)
+    assert owner.post("/admin/clinic", data=settings_data(version="99")).status_code == 409
+    assert owner.post("/admin/clinic", data=settings_data(name="")).status_code == 200
+    assert new_entries(app, before) == []
+    assert owner.post("/admin/clinic", data=settings_data()).status_code == 302
+    [entry] = new_entries(app, before)
+    assert (entry.action, entry.record_type, entry.record_id, entry.user_id) == (
+        AuditAction.SECURITY,
+        "clinic",
+        a.clinic_id,
+        a.owner_id,
+    )
+    assert entry.summary == "Changed the clinic's details and settings"
+
+
+def test_the_logo_changes_are_on_file_and_a_refused_upload_is_not(app, owner, clinic_world):
+    image = BytesIO()
+    Image.new("RGB", (40, 20), "navy").save(image, "PNG")
+    before = entries(app)
+    refused = owner.post("/admin/clinic/logo", data={"logo": (BytesIO(b"not an image"), "x.png")})
+    assert refused.status_code == 200
+    assert new_entries(app, before) == []
+    uploaded = owner.post("/admin/clinic/logo", data={"logo": (BytesIO(image.getvalue()), "l.png")})
+    assert location(uploaded) == "/admin/clinic"
+    assert location(owner.post("/admin/clinic/logo/remove")) == "/admin/clinic"
+    assert [(e.action, e.record_type, e.summary) for e in new_entries(app, before)] == [
+        (AuditAction.CHANGE, "clinic", "Uploaded the logo for handouts"),
+        (AuditAction.CHANGE, "clinic", "Removed the logo for handouts"),
+    ]

@@ -16,6 +16,7 @@ from clinic.database import utcnow
 from clinic.extensions import db
 from clinic.models import AuditAction, AuditEntry, Client, Clinic
 from tests import factories
+from tests.audit import entries, new_entries
 from tests.auth import page
 from tests.conftest import ClinicTestClient
 
@@ -263,7 +264,7 @@ def test_pages_of_the_report(app, owner, clinic_world):
     assert "Year2001" in first and "Year2002" in first and "Year2003" not in first
     assert "Page 1 of 3" in first and "page=2" in first
     assert "Year2005" in last and "Year2004" not in last and "Page 3 of 3" in last
-    for hostile in ("0", "-4", "abc", "99", "99999999999999999999999"):
+    for hostile in ("0", "-4", "abc", "99", "99999999999999999999", "-99999999999999999999"):
         response = owner.get(f"/admin/clinic/retention?page={hostile}")
         assert response.status_code == 200, hostile
         assert "Page " in page(response)
@@ -326,7 +327,7 @@ def test_the_csv_export(app, owner, clinic_world):
         exports = db.session.scalars(
             sa.select(AuditEntry).where(AuditEntry.action == AuditAction.EXPORT)
         ).all()
-    # The audit trail's hook records the download, once.
+    # The download is on file, once.
     assert [(e.clinic_id, e.user_id) for e in exports] == [(a.clinic_id, a.owner_id)]
 
 
@@ -362,3 +363,32 @@ def test_viewing_the_report_deletes_nothing(app, owner, old_records):
     with app.app_context():
         past = db.session.scalars(sa.select(Client.first_name).order_by(Client.id)).all()
     assert {"Old", "Unseen", "SecretAlpha", "SecretBeta"} <= set(past)
+
+
+# --- the audit trail --------------------------------------------------------------------------
+
+
+def test_the_report_and_its_download_are_on_file(app, owner, clinic_world):
+    before = entries(app)
+    assert owner.get("/admin/clinic/retention?page=99999999999999999999").status_code == 200
+    assert owner.get("/admin/clinic/retention.csv").status_code == 200
+    assert [(e.action, e.record_type, e.summary) for e in new_entries(app, before)] == [
+        (AuditAction.VIEW, "client_list", "Clients past the retention period"),
+        (AuditAction.EXPORT, "client_list", "Clients past the retention period (CSV)"),
+    ]
+
+
+def test_no_file_leaves_when_its_entry_cannot_be_written(
+    app,
+    owner,
+    clinic_world,
+    failing_audit,
+):
+    add_client(app, clinic_world.a, "Exported", visits=(date(2001, 1, 1),))
+    failing_audit(AuditAction.EXPORT)
+    before = entries(app)
+    response = owner.get("/admin/clinic/retention.csv")
+    assert response.status_code >= 500
+    assert response.mimetype == "text/html"
+    assert "Exported" not in page(response)
+    assert new_entries(app, before) == []

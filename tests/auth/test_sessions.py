@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from clinic import create_app
 from clinic.config import DefaultConfig
 from clinic.database import utcnow
+from clinic.domain.visits import VisitStatus
 from clinic.extensions import db
-from clinic.models import LoginSession
+from clinic.models import FormStash, LoginSession
 from tests import factories
 from tests.auth import (
     flashes,
@@ -173,6 +175,44 @@ def test_an_idle_sign_in_cannot_post_either(app, client, clinic_world):
     response = client.post("/clients/new", data=factories.intake_form_data())
     assert response.status_code == 302
     assert location(response).startswith("/login")
+
+
+def test_a_form_posted_after_the_timeout_is_kept_and_given_back_once(app, client, clinic_world):
+    """The guard's sign-out and the kept form are committed with its redirect (issue 11)."""
+    a = clinic_world.a
+    sign_in_form(client, a.therapist_email)
+    _age_sign_ins(app, a.therapist_id, 45)
+    edit = f"/clients/{a.client_id}/edit"
+    typed = factories.intake_form_data(main_complaint="Typed before the timeout", version="1")
+    response = client.post(edit, data=typed)
+    assert location(response).startswith("/login")
+    with app.app_context():
+        assert db.session.scalars(select(LoginSession)).one().ended_reason == "idle"
+        assert db.session.scalar(select(func.count()).select_from(FormStash)) == 1
+    next_url = parse_qs(urlsplit(location(response)).query)["next"][0]
+    assert next_url.startswith(f"{edit}?restore=")
+
+    assert location(sign_in_form(client, a.therapist_email)) == "/"
+    restored = page(client.get(next_url))
+    assert "Typed before the timeout" in restored
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(FormStash)) == 0
+    # Given back once: the same link now shows the saved record.
+    assert "Typed before the timeout" not in page(client.get(next_url))
+
+
+def test_a_sign_in_due_for_its_touch_can_still_print(app, client, clinic_world):
+    """The touch is written after the page, so a print that ends its read early still works."""
+    a = clinic_world.a
+    visit_id = factories.make_visit(app, a.client_id, a.therapist_id, status=VisitStatus.SIGNED)
+    sign_in_form(client, a.therapist_email)
+    _age_sign_ins(app, a.therapist_id, 5)
+    response = client.get(f"/clients/{a.client_id}/visits/{visit_id}/note.pdf")
+    assert response.status_code == 200
+    assert response.data.startswith(b"%PDF")
+    with app.app_context():
+        login_session = db.session.scalars(select(LoginSession)).one()
+        assert utcnow() - login_session.last_seen_at < timedelta(minutes=1)
 
 
 # Cookies and CSRF.

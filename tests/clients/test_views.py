@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import func, select
 
 from clinic.extensions import db
-from clinic.models import Client
+from clinic.models import AuditAction, Client
 from tests import factories
+from tests.audit import entries, new_entries
 
 
 def count_clients(app) -> int:
@@ -66,10 +68,52 @@ def test_list_pages_by_25(app, logged_in, clinic_world):
     assert "Pager25" in second and "Pager29" in second and "Pager00" not in second
 
 
-@pytest.mark.parametrize("page", ["0", "-3", "abc", "999999", "1e9"])
+@pytest.mark.parametrize(
+    "page",
+    [
+        "0",
+        "-3",
+        "abc",
+        "999999",
+        "1e9",
+        "",
+        # Past any OFFSET the database driver takes: this answered 500 (issue 11).
+        "99999999999999999999",
+        "-99999999999999999999",
+        "9" * 5000,
+        "\u0663",
+        " 2 ",
+    ],
+)
 def test_odd_page_numbers_do_not_fail(logged_in, page):
-    response = logged_in.get(f"/clients/?page={page}")
+    response = logged_in.get("/clients/", query_string={"page": page})
     assert response.status_code == 200
+    assert "ClientAlpha, SecretAlpha" in response.get_data(as_text=True)
+
+
+def test_a_page_past_the_last_shows_the_last(app, logged_in, clinic_world):
+    a = clinic_world.a
+    for number in range(30):
+        factories.make_client(app, a.clinic_id, a.therapist_id, last_name=f"Pager{number:02d}")
+    for page in ("3", "99999999999999999999"):
+        body = logged_in.get(f"/clients/?q=Pager&page={page}").get_data(as_text=True)
+        assert "Page 2 of 2" in body
+        assert "Pager29" in body and "Pager00" not in body
+
+
+def test_the_list_is_on_file_with_what_was_searched(app, logged_in, clinic_world):
+    before = entries(app)
+    assert (
+        logged_in.get("/clients/?q=Alpha&archived=1&page=99999999999999999999").status_code == 200
+    )
+    [entry] = new_entries(app, before)
+    assert (entry.action, entry.record_type, entry.client_id) == (
+        AuditAction.VIEW,
+        "client_list",
+        None,
+    )
+    assert entry.summary == "Client list: search “Alpha”, archived included"
+    assert entry.user_id == clinic_world.a.therapist_id
 
 
 @pytest.mark.parametrize(
@@ -274,7 +318,87 @@ def test_second_save_gets_a_conflict_and_overwrites_nothing(app, client, clinic_
     assert load_client(app, client_id).main_complaint == "Mine: better since Monday"
 
 
-@pytest.mark.parametrize("version", ["", "abc", "-1", "99"])
+def test_a_stale_edit_shows_the_record_again_and_is_on_file(app, client, clinic_world):
+    """A 409 page shows the whole record: it is a page view like any other (issue 11)."""
+    a = clinic_world.a
+    factories.sign_in(app, client, a.therapist_id)
+    form = client.get(f"/clients/{a.client_id}/edit").get_data(as_text=True)
+    version = re.search(r'name="version" type="hidden" value="(\d+)"', form)
+    assert version
+    other = app.test_client()
+    factories.sign_in(app, other, a.owner_id)
+    data = factories.intake_form_data(
+        first_name="SecretAlpha",
+        last_name="ClientAlpha",
+        main_complaint="Theirs: worse on stairs",
+        version="1",
+    )
+    assert other.post(f"/clients/{a.client_id}/edit", data=data).status_code == 302
+    before = entries(app)
+    response = client.post(
+        f"/clients/{a.client_id}/edit",
+        data=factories.intake_form_data(
+            first_name="SecretAlpha",
+            last_name="ClientAlpha",
+            main_complaint="Mine: typed here",
+            version=version.group(1),
+        ),
+    )
+    assert response.status_code == 409
+    page = response.get_data(as_text=True)
+    assert "Someone else saved this record" in page
+    assert "Theirs: worse on stairs" in page and "Mine: typed here" in page
+    assert "SecretAlpha ClientAlpha" in page
+    [entry] = new_entries(app, before)
+    assert (entry.action, entry.record_type, entry.record_id, entry.client_id) == (
+        AuditAction.VIEW,
+        "client",
+        a.client_id,
+        a.client_id,
+    )
+    assert entry.user_id == a.therapist_id
+    assert entry.summary == "Intake form (shown again, not saved)"
+    assert load_client(app, a.client_id).main_complaint == "Theirs: worse on stairs"
+
+
+def test_a_refused_edit_is_on_file_as_shown_again(app, logged_in, clinic_world):
+    client_id = clinic_world.a.client_id
+    before = entries(app)
+    data = factories.intake_form_data(email="broken@", version="1")
+    assert logged_in.post(f"/clients/{client_id}/edit", data=data).status_code == 200
+    [entry] = new_entries(app, before)
+    assert (entry.action, entry.client_id, entry.summary) == (
+        AuditAction.VIEW,
+        client_id,
+        "Intake form (shown again, not saved)",
+    )
+
+
+def test_intake_and_edit_record_their_own_entries(app, logged_in, clinic_world):
+    before = entries(app)
+    response = logged_in.post("/clients/new", data=factories.intake_form_data())
+    assert response.status_code == 302
+    new_id = int(response.location.rstrip("/").rsplit("/", 1)[1])
+    [created] = new_entries(app, before)
+    assert (created.action, created.record_type, created.record_id, created.client_id) == (
+        AuditAction.CREATE,
+        "client",
+        new_id,
+        new_id,
+    )
+    assert created.summary == "Took a new client's intake"
+    before = entries(app)
+    data = factories.intake_form_data(main_complaint="Better", version="1")
+    assert logged_in.post(f"/clients/{new_id}/edit", data=data).status_code == 302
+    [changed] = new_entries(app, before)
+    assert (changed.action, changed.record_id, changed.summary) == (
+        AuditAction.CHANGE,
+        new_id,
+        "Changed the intake",
+    )
+
+
+@pytest.mark.parametrize("version", ["", "abc", "-1", "99", "99999999999999999999"])
 def test_edit_with_a_bad_version_is_a_conflict_not_an_error(app, logged_in, clinic_world, version):
     client_id = clinic_world.a.client_id
     response = logged_in.post(
@@ -298,18 +422,68 @@ def test_invalid_edit_keeps_typing_and_saves_nothing(app, logged_in, clinic_worl
 # --- archive -------------------------------------------------------------------------------
 
 
+def archive_button(page: str, action: str) -> dict[str, str]:
+    """Return what the page's Archive or Unarchive button posts, and where."""
+    form = re.search(
+        rf'<form method="post" action="([^"]+/{action})"[^>]*>(.*?)</form>', page, re.S
+    )
+    assert form, f"no {action} button on the page"
+    fields = dict(re.findall(r'name="([^"]+)" type="hidden" value="([^"]*)"', form.group(2)))
+    return {"url": form.group(1), **fields}
+
+
+def press(client, page: str, action: str):
+    button = archive_button(page, action)
+    return client.post(button.pop("url"), data=button)
+
+
 def test_archive_and_unarchive(app, logged_in, clinic_world):
     client_id = clinic_world.a.client_id
-    response = logged_in.post(f"/clients/{client_id}/archive")
+    before = entries(app)
+    response = press(
+        logged_in, logged_in.get(f"/clients/{client_id}").get_data(as_text=True), "archive"
+    )
     assert response.status_code == 302
     assert load_client(app, client_id).archived_at is not None
     assert "ClientAlpha, SecretAlpha" not in logged_in.get("/clients/").get_data(as_text=True)
     page = logged_in.get(f"/clients/{client_id}").get_data(as_text=True)
     assert "Archived" in page and "Unarchive" in page
-    logged_in.post(f"/clients/{client_id}/unarchive")
+    press(logged_in, page, "unarchive")
     assert load_client(app, client_id).archived_at is None
     assert "ClientAlpha, SecretAlpha" in logged_in.get("/clients/").get_data(as_text=True)
     assert count_clients(app) == 2
+    changes = [
+        (e.summary, e.record_id, e.client_id)
+        for e in new_entries(app, before)
+        if e.action is AuditAction.CHANGE
+    ]
+    assert changes == [
+        ("Archived the client", client_id, client_id),
+        ("Brought the client back from the archive", client_id, client_id),
+    ]
+
+
+@pytest.mark.parametrize("version", ["the page's", None, "abc", "-1", "99999999999999999999"])
+def test_archive_from_a_stale_or_odd_page_changes_nothing(app, client, clinic_world, version):
+    a = clinic_world.a
+    factories.sign_in(app, client, a.therapist_id)
+    button = archive_button(client.get(f"/clients/{a.client_id}").get_data(as_text=True), "archive")
+    # Someone saves the intake in between: the page's version is out of date.
+    other = app.test_client()
+    factories.sign_in(app, other, a.owner_id)
+    saved = other.post(
+        f"/clients/{a.client_id}/edit",
+        data=factories.intake_form_data(first_name="SecretAlpha", version="1"),
+    )
+    assert saved.status_code == 302
+    before = entries(app)
+    data = {"version": button["version"] if version == "the page's" else version}
+    response = client.post(button["url"], data={k: v for k, v in data.items() if v is not None})
+    assert response.status_code == 302
+    assert load_client(app, a.client_id).archived_at is None
+    shown = client.get(response.location).get_data(as_text=True).replace("&#39;", "'")
+    assert "changed since you opened the page" in shown
+    assert [e for e in new_entries(app, before) if e.action is AuditAction.CHANGE] == []
 
 
 def test_archive_needs_post(logged_in, clinic_world):
