@@ -102,12 +102,15 @@ TEXT_FIELDS: dict[str, dict[str, str]] = {
         "allergies": POSTED, "goals": POSTED, "consent_name": POSTED, "version": HIDDEN_FIELD,
     },
     "clinic.clients.forms.SearchForm": {"q": TYPED},
+    "clinic.clients.forms.ArchiveForm": {"version": HIDDEN_FIELD},
     "clinic.homecare.forms.LibraryItemForm": {
         "title": POSTED, "purpose": POSTED, "steps": POSTED, "cautions": POSTED,
         "version": HIDDEN_FIELD,
     },
-    "clinic.homecare.forms.PlanRowForm": {"note": POSTED, "version": HIDDEN_FIELD},
-    "clinic.homecare.forms.PlanFormBase": {"note": POSTED, "creation_token": HIDDEN_FIELD},
+    "clinic.homecare.forms.PlanRowForm": {
+        "note": POSTED, "key": HIDDEN_FIELD, "version": HIDDEN_FIELD,
+    },
+    "clinic.homecare.forms.PlanForm": {"note": POSTED, "creation_token": HIDDEN_FIELD},
     "clinic.progress.forms.PainLogForm": {"note": POSTED},
     "clinic.screening.forms.ScreeningForm": _SCREENING_DETAILS,
     "clinic.screening.forms.ClearanceForm": {"given_by": POSTED, "note": POSTED},
@@ -517,15 +520,18 @@ def _home_care(corpus: Corpus, client: ClinicTestClient) -> None:
     _saved(client.post(f"/homecare/library/{corpus.item_id}/edit", data=item), "item edit")
 
     url = f"/clients/{corpus.client_id}/homecare/new"
-    data = form_values(client.get(url).get_data(as_text=True), "creation_token")
-    keys = [name.removesuffix("-include") for name in _include_boxes(client, url)]
+    builder = client.get(url).get_data(as_text=True)
+    data = form_values(builder, "creation_token")
+    # The builder's rows ("items-3") by the library item each offers, if it can be ticked.
+    offered = dict(re.findall(r'name="(items-\d+)-key" type="hidden" value="([^"]+)"', builder))
+    rows = {offered[row]: row for row in re.findall(r'name="(items-\d+)-include"', builder)}
     own = f"c_{corpus.item_id}"
-    assert own in keys, f"the clinic's own item is not offered: {keys}"
-    picked = [own, next(key for key in keys if key != own)]
+    assert own in rows, f"the clinic's own item is not offered: {sorted(rows)}"
+    picked = [own, next(key for key in rows if key != own)]
     for key in picked:
-        data[f"{key}-include"] = "y"
-        data[f"{key}-note"] = corpus.text("PlanRowForm", "note", 1000)
-    data["note"] = corpus.text("PlanFormBase", "note", 3000)
+        data[f"{rows[key]}-include"] = "y"
+        data[f"{rows[key]}-note"] = corpus.text("PlanRowForm", "note", 1000)
+    data["note"] = corpus.text("PlanForm", "note", 3000)
     corpus.plan_id = _id_from(_saved(client.post(url, data=data), "plan"), r"/homecare/(\d+)$")
     issued = _saved(
         client.post(f"/clients/{corpus.client_id}/homecare/{corpus.plan_id}/issue"), "issue"
@@ -533,11 +539,6 @@ def _home_care(corpus: Corpus, client: ClinicTestClient) -> None:
     match = re.search(r"handout-(\d+)", issued.headers["Location"])
     assert match, issued.headers["Location"]
     corpus.handout_id = int(match.group(1))
-
-
-def _include_boxes(client: ClinicTestClient, url: str) -> list[str]:
-    html = client.get(url).get_data(as_text=True)
-    return re.findall(r'name="([a-z0-9_]+-include)"', html)
 
 
 def _two_step(corpus: Corpus, app: Flask, client: ClinicTestClient) -> None:

@@ -27,7 +27,7 @@ NOTE = (
     "AddendumForm.reason", "AddendumForm.text",
 )  # fmt: skip
 HANDOUT = (
-    *CLINIC, *CLIENT, "PlanFormBase.note", "PlanRowForm.note", "LibraryItemForm.title",
+    *CLINIC, *CLIENT, "PlanForm.note", "PlanRowForm.note", "LibraryItemForm.title",
     "LibraryItemForm.purpose", "LibraryItemForm.steps", "LibraryItemForm.cautions",
 )  # fmt: skip
 

@@ -12,6 +12,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import event, select
 
+from clinic.audit.trail import Actor
 from clinic.domain.catalogue import Pressure, Side, Target, Technique
 from clinic.domain.outcomes import KOOS_JR_ITEMS, Measure
 from clinic.extensions import db
@@ -112,12 +113,12 @@ def grow(app: Flask, a: factories.ClinicIds, records: Records) -> None:
         author = db.session.get_one(User, a.therapist_id)
         for days_ago in range(12):
             progress_ops.record_pain_log(
-                client, author, logged_on=TODAY - timedelta(days=days_ago), knee=Side.LEFT,
+                Actor.of(author), client, logged_on=TODAY - timedelta(days=days_ago), knee=Side.LEFT,
                 score=days_ago % 10, note="", today=TODAY,
             )  # fmt: skip
         for days_ago in (0, 10, 20, 30):
             progress_ops.record_assessment(
-                client, author, measure=Measure.KOOS_JR, taken_on=TODAY - timedelta(days=days_ago),
+                Actor.of(author), client, measure=Measure.KOOS_JR, taken_on=TODAY - timedelta(days=days_ago),
                 knee=Side.LEFT, answers={item.value: days_ago % 5 for item in KOOS_JR_ITEMS},
                 today=TODAY,
             )  # fmt: skip

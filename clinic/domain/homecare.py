@@ -65,12 +65,12 @@ Judgement calls, recorded so the lead can reverse them:
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from clinic.domain.catalogue import BASIC_REGIONS, Laterality, Pressure, Region, Side
-from clinic.domain.errors import RuleViolation
+from clinic.domain.errors import Problem, RuleViolations
 from clinic.domain.screening import Finding, ScreeningResult, Tier
 
 # --- Vocabularies ------------------------------------------------------------------------------
@@ -165,46 +165,29 @@ DOSE_LIMITS: Mapping[str, tuple[int, int, str]] = MappingProxyType(
 )
 
 
-class DoseError(RuleViolation):
-    """A dose that breaks the limits, with one violation per offending field."""
-
-    def __init__(self, violations: Sequence[RuleViolation]) -> None:
-        if not violations:
-            raise ValueError("a DoseError needs at least one violation")
-        self.violations: tuple[RuleViolation, ...] = tuple(violations)
-        if len(self.violations) == 1:
-            super().__init__(self.violations[0].field, self.violations[0].message)
-            return
-        super().__init__(None, " ".join(f"{v.field}: {v.message}" for v in self.violations))
-
-    @property
-    def fields(self) -> tuple[str | None, ...]:
-        """Return the offending fields in the order they were found."""
-        return tuple(v.field for v in self.violations)
-
-
 def validate_dose(dose: Dose) -> None:
-    """Raise DoseError unless every amount is a whole number within its limits."""
-    problems: list[RuleViolation] = []
+    """Raise RuleViolations unless every amount is a whole number within its limits.
+
+    Each problem names the dose field it belongs to (None: the dose as a whole).
+    """
+    problems: list[Problem] = []
     for name, (low, high, message) in DOSE_LIMITS.items():
         value: object = getattr(dose, name)
         if value is None:
             continue
         # bool is an int, so True would pass as 1 without this check.
         if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
-            problems.append(RuleViolation(name, message))
+            problems.append(Problem(name, message))
     if dose.times_per_day is not None and dose.times_per_week is not None:
-        problems.append(
-            RuleViolation("times_per_week", "Give times a day or times a week, not both.")
-        )
+        problems.append(Problem("times_per_week", "Give times a day or times a week, not both."))
     if dose.sets is not None and dose.repetitions is None:
-        problems.append(RuleViolation("repetitions", "Give how many times to do it in each set."))
+        problems.append(Problem("repetitions", "Give how many times to do it in each set."))
     if dose.each is not None and not isinstance(dose.each, Each):
-        problems.append(RuleViolation("each", "Choose each leg or each muscle."))
+        problems.append(Problem("each", "Choose each leg or each muscle."))
     if dose.is_empty:
-        problems.append(RuleViolation(None, "Give at least one amount: a hold, a count or a time."))
+        problems.append(Problem(None, "Give at least one amount: a hold, a count or a time."))
     if problems:
-        raise DoseError(problems)
+        raise RuleViolations(problems)
 
 
 def describe_dose(dose: Dose) -> str:
@@ -639,11 +622,11 @@ ITEMS_BY_CODE: Mapping[str, HomeCareItem] = MappingProxyType({i.code: i for i in
 
 
 def get_item(code: str) -> HomeCareItem:
-    """Return the library item with that code, or raise RuleViolation on the item field."""
+    """Return the library item with that code, or raise RuleViolations on the item field."""
     try:
         return ITEMS_BY_CODE[code]
     except KeyError:
-        raise RuleViolation("item", "There is no home-care item with this code.") from None
+        raise RuleViolations.one("item", "There is no home-care item with this code.") from None
 
 
 def item_text(item: HomeCareItem) -> str:

@@ -9,32 +9,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
-from clinic.domain.errors import RuleViolation
-
-# --- Errors -----------------------------------------------------------------------------------
-
-
-class OutcomeError(RuleViolation):
-    """Values that cannot be scored or compared, with one violation per offending field."""
-
-    def __init__(self, violations: Sequence[RuleViolation], *, summary: str = "") -> None:
-        if not violations:
-            raise ValueError("an OutcomeError needs at least one violation")
-        self.violations: tuple[RuleViolation, ...] = tuple(violations)
-        if len(self.violations) == 1:
-            # One field: the message belongs beside it, as it stands; the field names the item.
-            super().__init__(self.violations[0].field, self.violations[0].message)
-            return
-        # Several: the error belongs to the whole form and names each item; each item's own
-        # message stays in `violations` for the view to place beside its field.
-        detail = " ".join(f"{v.field}: {v.message}" for v in self.violations)
-        super().__init__(None, f"{summary} {detail}" if summary else detail)
-
-    @property
-    def fields(self) -> tuple[str | None, ...]:
-        """Return the offending field codes in the order they were found."""
-        return tuple(v.field for v in self.violations)
-
+from clinic.domain.errors import Problem, RuleViolations
 
 # --- Shared vocabularies ---------------------------------------------------------------------
 
@@ -150,8 +125,8 @@ class KoosJrScore:
 def convert_koos_jr_raw_sum(raw_sum: int) -> Decimal:
     """Convert a KOOS JR raw sum (0-28) to its interval score (100 = perfect knee health)."""
     if not _is_whole_number(raw_sum) or not 0 <= raw_sum <= KOOS_JR_RAW_MAX:
-        raise OutcomeError(
-            [RuleViolation("raw_sum", f"A KOOS JR raw sum is a whole number 0-{KOOS_JR_RAW_MAX}.")]
+        raise RuleViolations.one(
+            "raw_sum", f"A KOOS JR raw sum is a whole number 0-{KOOS_JR_RAW_MAX}."
         )
     return _KOOS_JR_INTERVAL[raw_sum]
 
@@ -501,33 +476,33 @@ def _check_answers(
     out_of_range: str,
 ) -> list[int]:
     """Return the answers in questionnaire order, or raise naming every offending item."""
-    violations: list[RuleViolation] = []
+    violations: list[Problem] = []
     values: list[int] = []
     for item in items:
         value = answers.get(item.value)
         if value is None:
-            violations.append(RuleViolation(item.value, "Answer this question."))
+            violations.append(Problem(item.value, "Answer this question."))
         elif not _is_whole_number(value) or not _LOWEST_ANSWER <= value <= _HIGHEST_ANSWER:
-            violations.append(RuleViolation(item.value, out_of_range))
+            violations.append(Problem(item.value, out_of_range))
         else:
             values.append(value)
     known = {item.value for item in items}
     for key in answers:
         if key not in known:
-            violations.append(RuleViolation(str(key), f"This is not a {instrument} question."))
+            violations.append(Problem(str(key), f"This is not a {instrument} question."))
     if violations:
-        raise OutcomeError(violations, summary=f"The {instrument} answers cannot be scored.")
+        raise RuleViolations(violations)
     return values
 
 
 def _check_int_range(named: Sequence[tuple[str, int]], low: int, high: int, message: str) -> None:
     violations = [
-        RuleViolation(name, message)
+        Problem(name, message)
         for name, value in named
         if not _is_whole_number(value) or not low <= value <= high
     ]
     if violations:
-        raise OutcomeError(violations)
+        raise RuleViolations(violations)
 
 
 def _interval(value: KoosJrScore | Decimal | int) -> Decimal | int:
@@ -540,7 +515,7 @@ def _check_koos_jr_interval(value: Decimal | int, field: str) -> Decimal:
     else:
         ok = _is_whole_number(value) and 0 <= value <= _KOOS_JR_INTERVAL[0]
     if not ok:
-        raise OutcomeError([RuleViolation(field, "A KOOS JR score is from 0 to 100.")])
+        raise RuleViolations.one(field, "A KOOS JR score is from 0 to 100.")
     return Decimal(value)
 
 
@@ -550,4 +525,4 @@ def _check_series_value(measure: Measure, value: int | Decimal, field: str) -> N
         return
     high = NPRS_MAX if measure is Measure.NPRS else LEFS_MAX
     if not _is_whole_number(value) or not 0 <= value <= high:
-        raise OutcomeError([RuleViolation(field, f"{measure.label} is a whole number 0-{high}.")])
+        raise RuleViolations.one(field, f"{measure.label} is a whole number 0-{high}.")

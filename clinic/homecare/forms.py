@@ -1,4 +1,4 @@
-"""Forms for the clinic's own items, the plan builder and the clinic's logo."""
+"""Forms for the clinic's own items and the plan builder."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Any
 
 from wtforms import (
     BooleanField,
+    FieldList,
     Form,
     FormField,
     HiddenField,
@@ -193,6 +194,8 @@ class PlanRowForm(Form):  # type: ignore[misc]
             filters = [clean_text, *unbound_field.kwargs.get("filters", [])]
             return unbound_field.bind(form=form, filters=filters, **options)
 
+    # The library item the row offers ("b_<code>" or "c_<item id>") and its version as shown.
+    key = HiddenField()
     version = HiddenField()
     include = BooleanField("Put this in the plan")
     hold_seconds = _amount("hold_seconds")
@@ -212,19 +215,40 @@ class PlanRowForm(Form):  # type: ignore[misc]
         render_kw={"rows": 2},
     )
 
-    def to_pick(self, key: str) -> PlanPick:
-        """Return the ticked row as typed values."""
+    def is_blank(self) -> bool:
+        """Whether the row is not ticked: it is not part of the plan."""
+        return not self.include.data
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        """Check a ticked row; a row that is not ticked is not saved, so it is not checked."""
+        if self.is_blank():
+            return True
+        return bool(super().validate(extra_validators))
+
+    def to_pick(self) -> PlanPick:
+        """Return the row as typed values."""
         try:
             version: int | None = int(self.version.data)
         except (TypeError, ValueError):
             version = None
-        return PlanPick(key=key, version=version, dose=_dose_from(self), note=self.note.data or "")
+        return PlanPick(
+            key=self.key.data or "",
+            version=version,
+            dose=_dose_from(self),
+            note=self.note.data or "",
+        )
 
 
-class PlanFormBase(ClinicForm):
-    """The plan builder; plan_form_class adds one PlanRowForm per library item."""
+class PlanForm(ClinicForm):
+    """The plan builder: one row per library item (items), and a note for the whole plan.
+
+    The operation is given the ticked rows in order, and names a row's problem
+    row_key(PLAN_ROWS, i, field) by its place among them; apply_violations counts the same
+    rows (those that are not is_blank()).
+    """
 
     creation_token = HiddenField()
+    items = FieldList(FormField(PlanRowForm))
     note = TextAreaField(
         "Note for the whole plan",
         description="Optional. Printed near the top of the handout.",
@@ -234,37 +258,39 @@ class PlanFormBase(ClinicForm):
         ],
         render_kw={"rows": 3},
     )
-    row_keys: Sequence[str] = ()
 
-    def row(self, key: str) -> PlanRowForm:
-        """Return the row of one library item."""
-        row: PlanRowForm = self[key].form
-        return row
+    def rows(self) -> list[PlanRowForm]:
+        """Return every row, in the order the page sent them."""
+        return [entry.form for entry in self.items.entries]
+
+    def row_for(self, key: str) -> PlanRowForm:
+        """Return the (first) row of one library item."""
+        return next(row for row in self.rows() if row.key.data == key)
+
+    def offer(self, items: Sequence[tuple[str, int, Dose]]) -> None:
+        """Add a row, at the usual dose, for each (key, version, dose) the page did not send."""
+        sent = {row.key.data for row in self.rows()}
+        for key, version, dose in items:
+            if key in sent:
+                continue
+            self.items.append_entry()
+            row: PlanRowForm = self.items.entries[-1].form
+            row.key.data = key
+            row.version.data = str(version)
+            fill_dose(row, dose)
 
     def validate(self, extra_validators: Any = None) -> bool:
-        """Check the fields; a row that is not ticked is not checked (it is not saved)."""
-        super().validate(extra_validators)
-        for key in self.row_keys:
-            row = self.row(key)
-            if not row.include.data:
-                for field in row:
-                    field.errors = []
-        if any(self.row(key).errors for key in self.row_keys):
+        """Check the fields of the plan and of every ticked row."""
+        valid = bool(super().validate(extra_validators))
+        if any(row.errors for row in self.rows()):
             self.form_errors.append(
                 "Nothing was saved yet: the items marked below need another look."
             )
-        return not self.errors
+        return valid
 
     def to_picks(self) -> list[PlanPick]:
-        """Return the ticked rows, in library order."""
-        return [self.row(key).to_pick(key) for key in self.row_keys if self.row(key).include.data]
-
-
-def plan_form_class(keys: Sequence[str]) -> type[PlanFormBase]:
-    """Return a builder form class with a row for each library item key, in order."""
-    fields: dict[str, Any] = {key: FormField(PlanRowForm) for key in keys}
-    fields["row_keys"] = tuple(keys)
-    return type("PlanForm", (PlanFormBase,), fields)
+        """Return the ticked rows, in the order the page sent them."""
+        return [row.to_pick() for row in self.rows() if not row.is_blank()]
 
 
 class ConfirmForm(ClinicForm):

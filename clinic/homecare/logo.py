@@ -8,7 +8,7 @@ from io import BytesIO
 
 from PIL import Image, UnidentifiedImageError
 
-from clinic.domain.errors import RuleViolation
+from clinic.domain.errors import RuleViolations
 
 MAX_LOGO_BYTES = 1024 * 1024
 MAX_LOGO_SIDE = 2000
@@ -36,19 +36,19 @@ class CheckedLogo:
 
 
 def check_logo(data: bytes) -> CheckedLogo:
-    """Return the upload as a checked logo, or raise RuleViolation on the logo field."""
+    """Return the upload as a checked logo, or raise RuleViolations on the logo field."""
     if not data:
-        raise RuleViolation("logo", "Choose a PNG or JPEG image to upload.")
+        raise RuleViolations.one("logo", "Choose a PNG or JPEG image to upload.")
     if len(data) > MAX_LOGO_BYTES:
-        raise RuleViolation(
+        raise RuleViolations.one(
             "logo", "The image is larger than 1 MB. Save a smaller copy and upload that."
         )
     kind = next((k for signature, k in _SIGNATURES.items() if data.startswith(signature)), None)
     if kind is None:
-        raise RuleViolation("logo", "This file is not a PNG or JPEG image.")
+        raise RuleViolations.one("logo", "This file is not a PNG or JPEG image.")
     image_format, media_type = kind
     if not data.rstrip(b"\x00\r\n ").endswith(_ENDINGS[image_format]):
-        raise RuleViolation("logo", _UNREADABLE)
+        raise RuleViolations.one("logo", _UNREADABLE)
     try:
         with warnings.catch_warnings():
             # Pillow warns of decompression bombs; the side limit below refuses them anyway.
@@ -56,13 +56,13 @@ def check_logo(data: bytes) -> CheckedLogo:
             with Image.open(BytesIO(data), formats=[image_format]) as image:
                 width, height = image.size
                 if max(width, height) > MAX_LOGO_SIDE:
-                    raise RuleViolation(
+                    raise RuleViolations.one(
                         "logo",
                         f"The image is {width} by {height} pixels. Use one at most"
                         f" {MAX_LOGO_SIDE} pixels wide and high.",
                     )
                 if min(width, height) < MIN_LOGO_SIDE:
-                    raise RuleViolation(
+                    raise RuleViolations.one(
                         "logo", f"The image is too small to print: at least {MIN_LOGO_SIDE} pixels."
                     )
                 # verify() checks a PNG's chunk checksums; decoding every pixel then catches
@@ -70,14 +70,14 @@ def check_logo(data: bytes) -> CheckedLogo:
                 image.verify()
             with Image.open(BytesIO(data), formats=[image_format]) as image:
                 image.load()
-    except RuleViolation:
+    except RuleViolations:
         raise
     except Image.DecompressionBombError:
-        raise RuleViolation(
+        raise RuleViolations.one(
             "logo",
             f"The image has far too many pixels. Use one at most {MAX_LOGO_SIDE} pixels"
             " wide and high.",
         ) from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
-        raise RuleViolation("logo", _UNREADABLE) from None
+        raise RuleViolations.one("logo", _UNREADABLE) from None
     return CheckedLogo(data=data, media_type=media_type, width=width, height=height)

@@ -9,15 +9,17 @@ from datetime import date, datetime
 from typing import Any
 
 from flask import abort
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 
 from clinic.access import get_scoped_or_404, scoped
+from clinic.audit.trail import Actor, record_event
 from clinic.database import utcnow
-from clinic.domain.errors import RuleViolation
+from clinic.domain.errors import Conflict, Problem, RuleViolations, row_key
 from clinic.domain.homecare import (
     ITEMS,
     ITEMS_BY_CODE,
     Dose,
-    DoseError,
     Effect,
     HomeCareItem,
     ItemAssessment,
@@ -33,6 +35,7 @@ from clinic.extensions import db
 from clinic.homecare.logo import check_logo
 from clinic.homecare.printing import PrintedHandout, build_handout, pain_chart_for
 from clinic.models import (
+    AuditAction,
     Client,
     Clinic,
     HomeCarePlan,
@@ -45,6 +48,7 @@ from clinic.models import (
 from clinic.models.homecare import DoseColumns
 from clinic.pdf import PAGE_SIZES, Asset, PageSize, memory_asset, render_pdf
 from clinic.screening.operations import CurrentScreening, load_current_screening
+from clinic.transaction import operation
 
 DOSE_FIELDS = ("hold_seconds", "repetitions", "sets", "times_per_day", "times_per_week", "minutes")
 MAX_STEPS = 20
@@ -86,20 +90,11 @@ class LibraryEntry:
         return self.own_version is not None
 
 
-class ItemRefused(Exception):
-    """An item the owner typed that breaks the library's rules; nothing was saved."""
-
-    def __init__(self, violations: Sequence[RuleViolation]) -> None:
-        super().__init__("The item cannot be saved.")
-        self.violations = list(violations)
-
-
-class LibraryConflict(Exception):
-    """Someone saved a newer version of the item after this form was loaded."""
-
-    def __init__(self, item: LibraryItem) -> None:
-        super().__init__("The item was changed by someone else.")
-        self.item = item
+LIBRARY_CONFLICT = (
+    "Someone saved a newer version of this item while you were editing, so nothing of yours"
+    " was saved. Theirs is shown below the form; yours is still in it. Save again to make"
+    " yours the next version."
+)
 
 
 def dose_of(row: DoseColumns) -> Dose:
@@ -169,23 +164,27 @@ def get_library_item_or_404(item_id: int) -> LibraryItem:
     return get_scoped_or_404(LibraryItem, item_id)
 
 
-def _check_item(details: ItemDetails) -> None:
-    problems: list[RuleViolation] = []
+def _dose_problems(dose: Dose) -> list[Problem]:
     try:
-        validate_dose(details.dose)
-    except DoseError as error:
-        problems.extend(error.violations)
+        validate_dose(dose)
+    except RuleViolations as refused:
+        return list(refused)
+    return []
+
+
+def _check_item(details: ItemDetails) -> None:
+    problems = _dose_problems(details.dose)
     if not details.steps:
-        problems.append(RuleViolation("steps", "Write at least one step."))
+        problems.append(Problem("steps", "Write at least one step."))
     if len(details.steps) > MAX_STEPS:
-        problems.append(RuleViolation("steps", f"Keep it to {MAX_STEPS} steps or fewer."))
+        problems.append(Problem("steps", f"Keep it to {MAX_STEPS} steps or fewer."))
     if len(details.cautions) > MAX_CAUTIONS:
-        problems.append(RuleViolation("cautions", f"Keep it to {MAX_CAUTIONS} cautions or fewer."))
+        problems.append(Problem("cautions", f"Keep it to {MAX_CAUTIONS} cautions or fewer."))
     unknown = details.excluded_by - set(FINDING_LABELS)
     if unknown:
-        problems.append(RuleViolation("excluded_by", "Choose findings from the list."))
+        problems.append(Problem("excluded_by", "Choose findings from the list."))
     if problems:
-        raise ItemRefused(problems)
+        raise RuleViolations(problems)
 
 
 def _new_version(
@@ -218,36 +217,70 @@ def details_of(version: LibraryItemVersion) -> ItemDetails:
     )
 
 
-def create_library_item(owner: User, details: ItemDetails) -> LibraryItem:
+@operation
+def create_library_item(actor: Actor, details: ItemDetails) -> LibraryItem:
     """Add an item of the clinic's own, as its version 1."""
     _check_item(details)
-    item = LibraryItem(clinic_id=owner.clinic_id, created_by_id=owner.id, current_number=1)
+    owner = actor.required_user
+    item = LibraryItem(clinic_id=actor.clinic_id, created_by_id=owner.id, current_number=1)
     item.versions.append(_new_version(item, 1, owner, details))
     db.session.add(item)
+    db.session.flush()
+    record_event(
+        actor,
+        AuditAction.CREATE,
+        record_type="library_item",
+        record_id=item.id,
+        summary="Added a library item",
+    )
     db.session.flush()
     return item
 
 
+@operation
 def revise_library_item(
-    item: LibraryItem, owner: User, details: ItemDetails, *, expected_number: int | None
+    actor: Actor, item: LibraryItem, details: ItemDetails, *, expected_number: int | None
 ) -> LibraryItemVersion | None:
-    """Save an edit as a new version; return None when nothing changed (no version made)."""
+    """Save an edit as a new version; return None when nothing changed (no version made).
+
+    Raises Conflict when someone saved a newer version since the form was loaded.
+    """
     if expected_number != item.current_number:
-        raise LibraryConflict(item)
+        raise Conflict(LIBRARY_CONFLICT, record=item)
     _check_item(details)
     if details == details_of(item.current):
         return None
     number = item.current_number + 1
-    version = _new_version(item, number, owner, details)
+    version = _new_version(item, number, actor.required_user, details)
     item.versions.append(version)
     item.current_number = number
+    try:
+        db.session.flush()
+    except (StaleDataError, IntegrityError) as error:
+        # Another save landed between this one's read and its write.
+        raise Conflict(LIBRARY_CONFLICT, record=item) from error
+    record_event(
+        actor,
+        AuditAction.CHANGE,
+        record_type="library_item",
+        record_id=item.id,
+        summary="Edited a library item",
+    )
     db.session.flush()
     return version
 
 
-def set_library_item_archived(item: LibraryItem, *, archived: bool) -> None:
+@operation
+def set_library_item_archived(actor: Actor, item: LibraryItem, *, archived: bool) -> None:
     """Retire an item from the plan builder, or bring it back; plans keep their copies."""
     item.archived_at = utcnow() if archived else None
+    record_event(
+        actor,
+        AuditAction.CHANGE,
+        record_type="library_item",
+        record_id=item.id,
+        summary="Retired a library item" if archived else "Offered a retired library item again",
+    )
     db.session.flush()
 
 
@@ -262,23 +295,6 @@ class PlanPick:
     version: int | None
     dose: Dose
     note: str = ""
-
-
-@dataclass(frozen=True)
-class PlanProblem:
-    """Why a pick (key) or the whole plan (key None) cannot be saved; field None: the row."""
-
-    key: str | None
-    field: str | None
-    message: str
-
-
-class PlanRefused(Exception):
-    """Picks that break the screening, the dose limits or the library; nothing was saved."""
-
-    def __init__(self, problems: Sequence[PlanProblem]) -> None:
-        super().__init__("The plan cannot be saved.")
-        self.problems = list(problems)
 
 
 @dataclass(frozen=True)
@@ -333,70 +349,87 @@ def find_plan_by_token(token: str) -> HomeCarePlan | None:
     ).first()
 
 
+#: The builder form's list of items: plan problems are keyed row_key(PLAN_ROWS, i, field), i
+#: the pick's place among the picks given, so each message lands beside its item.
+PLAN_ROWS = "items"
+#: A problem with an item as a whole (left out, changed in the library) sits on its tick box.
+ROW_FIELD = "include"
+
+
+def _pick_problems(
+    index: int, pick: PlanPick, entry: LibraryEntry, assessment: ItemAssessment
+) -> list[Problem]:
+    problems: list[Problem] = []
+    if pick.version != entry.item.version:
+        problems.append(
+            Problem(
+                row_key(PLAN_ROWS, index, ROW_FIELD),
+                "This item was changed in the library after the page was opened. Read it"
+                " again below, then save.",
+            )
+        )
+    if assessment.excluded:
+        problems.append(
+            Problem(
+                row_key(PLAN_ROWS, index, ROW_FIELD),
+                "Not for this client: " + " ".join(assessment.reasons),
+            )
+        )
+    for problem in _dose_problems(pick.dose):
+        problems.append(
+            Problem(row_key(PLAN_ROWS, index, problem.field or ROW_FIELD), problem.message)
+        )
+    return problems
+
+
+@operation
 def build_plan(
+    actor: Actor,
     client: Client,
-    therapist: User,
     picks: Sequence[PlanPick],
     *,
     note: str,
     creation_token: str,
     today: date,
 ) -> HomeCarePlan:
-    """Save a plan of the picked items, refusing any the screening leaves out."""
-    reasons, current = check_plan_can_start(client, therapist.clinic, today)
+    """Save a plan of the picked items, refusing any the screening leaves out.
+
+    Raises RuleViolations (a pick's problems keyed by its place in picks) or Conflict when a
+    plan with this creation token was saved meanwhile (a second press of save).
+    """
+    reasons, current = check_plan_can_start(client, _clinic_of(actor), today)
     if reasons or current.result is None or current.screening is None:
-        raise RuleViolation(None, " ".join(reasons))
+        raise RuleViolations.one(None, " ".join(reasons) or "No current screening.")
     library = {entry.key: entry for entry in list_library()}
-    problems: list[PlanProblem] = []
+    problems: list[Problem] = []
     chosen: list[tuple[LibraryEntry, ItemAssessment, PlanPick]] = []
-    for pick in picks:
+    for index, pick in enumerate(picks):
         entry = library.get(pick.key)
         if entry is None:
-            problems.append(
-                PlanProblem(None, None, "An item you ticked is no longer in the library.")
-            )
+            problems.append(Problem(None, "An item you ticked is no longer in the library."))
             continue
-        if pick.version != entry.item.version:
-            problems.append(
-                PlanProblem(
-                    pick.key,
-                    None,
-                    "This item was changed in the library after the page was opened. Read it"
-                    " again below, then save.",
-                )
-            )
         assessment = assess_item(entry.item, current.result)
-        if assessment.excluded:
-            problems.append(
-                PlanProblem(
-                    pick.key, "include", "Not for this client: " + " ".join(assessment.reasons)
-                )
-            )
-        try:
-            validate_dose(pick.dose)
-        except DoseError as error:
-            problems.extend(PlanProblem(pick.key, v.field, v.message) for v in error.violations)
+        problems.extend(_pick_problems(index, pick, entry, assessment))
         chosen.append((entry, assessment, pick))
     if not picks:
-        problems.append(PlanProblem(None, None, "Tick at least one item for the plan."))
+        problems.append(Problem(None, "Tick at least one item for the plan."))
     if len(picks) > MAX_PLAN_ITEMS:
         problems.append(
-            PlanProblem(
-                None,
+            Problem(
                 None,
                 f"A plan holds at most {MAX_PLAN_ITEMS} items: more is hard to keep up at home."
                 f" Untick {len(picks) - MAX_PLAN_ITEMS}.",
             )
         )
     if len({pick.key for pick in picks}) != len(picks):
-        problems.append(PlanProblem(None, None, "Each item can be in a plan only once."))
+        problems.append(Problem(None, "Each item can be in a plan only once."))
     if problems:
-        raise PlanRefused(problems)
+        raise RuleViolations(problems)
     plan = HomeCarePlan(
         clinic_id=client.clinic_id,
         client_id=client.id,
         screening_id=current.screening.id,
-        created_by_id=therapist.id,
+        created_by_id=actor.required_user.id,
         creation_token=creation_token,
         note=note,
         safety_notes=list(safety_notes(current.result)),
@@ -413,6 +446,19 @@ def build_plan(
         for position, (entry, assessment, pick) in enumerate(chosen)
     ]
     db.session.add(plan)
+    try:
+        db.session.flush()
+    except IntegrityError as error:
+        # Two presses of save raced past the view's look-up; the first one's plan stands.
+        raise Conflict("This plan was saved already.") from error
+    record_event(
+        actor,
+        AuditAction.CREATE,
+        record_type="plan",
+        record_id=plan.id,
+        client_id=client.id,
+        summary="Saved a home-care plan",
+    )
     db.session.flush()
     return plan
 
@@ -616,24 +662,34 @@ def render_handout(
 
 
 def prepare_issue(
-    plan: HomeCarePlan, client: Client, issuer: User, *, today: date, issued_at: datetime
+    plan: HomeCarePlan, client: Client, clinic: Clinic, *, today: date, issued_at: datetime
 ) -> HandoutDocument:
-    """Check that the plan may be printed today and gather what its handout shows."""
-    reasons, current = check_plan_can_start(client, issuer.clinic, today)
+    """Check that the plan may be printed today and gather what its handout shows.
+
+    Raises RuleViolations when the client or the screening no longer allows the plan.
+    """
+    reasons, current = check_plan_can_start(client, clinic, today)
     if not reasons:
         # The screening may have changed since the plan was made: a handout must match it.
         reasons = plan_out_of_date(plan, current)
     if reasons:
-        raise RuleViolation(
+        raise RuleViolations.one(
             None, " ".join(reasons) + " Build a new plan from the current screening to print."
         )
-    return prepare_handout(plan, client, issuer.clinic, start_on=today, created=issued_at)
+    return prepare_handout(plan, client, clinic, start_on=today, created=issued_at)
 
 
-def record_issued_handout(
+HANDOUT_CONFLICT = (
+    "The plan, the screening or the client's details changed while the handout was being"
+    " printed, so it was not issued. Check the plan and issue it again."
+)
+
+
+@operation
+def issue_handout(
+    actor: Actor,
     plan: HomeCarePlan,
     client: Client,
-    issuer: User,
     *,
     today: date,
     document: HandoutDocument,
@@ -641,23 +697,20 @@ def record_issued_handout(
 ) -> IssuedHandout:
     """Keep a handout's bytes and SHA-256, if what it was rendered from still holds.
 
-    Views render between two transactions (rendering is slow, and SQLite would hold its
-    write lock meanwhile), so everything is checked and gathered again here: a handout is
-    kept only if it shows exactly what the records say now.
+    The PDF is rendered outside any transaction (rendering is slow, and SQLite would hold its
+    write lock meanwhile), so everything is read and checked again here: a handout is kept
+    only if it shows exactly what the records say now (else Conflict, or RuleViolations
+    when the plan may no longer be printed at all).
     """
     assert document.created is not None, "an issued handout carries its date"
-    again = prepare_issue(plan, client, issuer, today=today, issued_at=document.created)
+    again = prepare_issue(plan, client, _clinic_of(actor), today=today, issued_at=document.created)
     if again != document:
-        raise RuleViolation(
-            None,
-            "The plan, the screening or the client's details changed while the handout was "
-            "being printed, so it was not issued. Check the plan and issue it again.",
-        )
+        raise Conflict(HANDOUT_CONFLICT, record=plan)
     handout = IssuedHandout(
         clinic_id=plan.clinic_id,
         client_id=client.id,
         plan_id=plan.id,
-        issued_by_id=issuer.id,
+        issued_by_id=actor.required_user.id,
         issued_at=document.created,
         page_size=document.page_size,
         sha256=hashlib.sha256(pdf).hexdigest(),
@@ -666,19 +719,16 @@ def record_issued_handout(
     )
     db.session.add(handout)
     db.session.flush()
+    record_event(
+        actor,
+        AuditAction.CREATE,
+        record_type="handout",
+        record_id=handout.id,
+        client_id=client.id,
+        summary="Issued a home-care handout",
+    )
+    db.session.flush()
     return handout
-
-
-def issue_handout(
-    plan: HomeCarePlan, client: Client, issuer: User, *, today: date
-) -> IssuedHandout:
-    """Render the handout once and keep its bytes and SHA-256 as part of the client's record."""
-    document = prepare_issue(
-        plan, client, issuer, today=today, issued_at=utcnow().replace(microsecond=0)
-    )
-    return record_issued_handout(
-        plan, client, issuer, today=today, document=document, pdf=document.render()
-    )
 
 
 def handout_pdf(handout: IssuedHandout) -> bytes:
@@ -693,8 +743,15 @@ def handout_pdf(handout: IssuedHandout) -> bytes:
 # --- The clinic's logo and paper -------------------------------------------------------------
 
 
+def _clinic_of(actor: Actor) -> Clinic:
+    return db.session.get_one(Clinic, actor.clinic_id)
+
+
 def set_clinic_logo(clinic: Clinic, data: bytes) -> None:
-    """Check an uploaded image and make it the clinic's logo on handouts."""
+    """Check an uploaded image and make it the clinic's logo on handouts.
+
+    A part of the admin's upload operation, which records the change; raises RuleViolations.
+    """
     logo = check_logo(data)
     clinic.logo = logo.data
     clinic.logo_media_type = logo.media_type
@@ -704,7 +761,7 @@ def set_clinic_logo(clinic: Clinic, data: bytes) -> None:
 
 
 def remove_clinic_logo(clinic: Clinic) -> None:
-    """Stop printing a logo; handouts already issued keep theirs."""
+    """Stop printing a logo; handouts already issued keep theirs (the caller records it)."""
     clinic.logo = None
     clinic.logo_media_type = None
     clinic.logo_width = None
@@ -713,7 +770,7 @@ def remove_clinic_logo(clinic: Clinic) -> None:
 
 
 def set_paper_size(clinic: Clinic, paper_size: str) -> None:
-    """Choose A4 or Letter for the clinic's handouts."""
+    """Choose A4 or Letter for the clinic's handouts (part of saving the clinic's settings)."""
     if paper_size not in PAGE_SIZES:
-        raise RuleViolation("paper_size", "Choose A4 or Letter.")
+        raise RuleViolations.one("paper_size", "Choose A4 or Letter.")
     clinic.paper_size = paper_size

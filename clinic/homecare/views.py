@@ -7,31 +7,25 @@ from datetime import date
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.wrappers import Response
 
+from clinic.audit.declared import PRINT, VIEW, audited, current_actor, not_audited
 from clinic.clients.operations import get_client_or_404
 from clinic.clients.pages import render_client_page
 from clinic.database import utcnow
-from clinic.domain.errors import RuleViolation
+from clinic.domain.errors import Conflict, RuleViolations
 from clinic.domain.homecare import Dose, describe_dose, safety_notes
 from clinic.domain.screening import FINDING_LABELS
-from clinic.extensions import db
 from clinic.forms import apply_violations
 from clinic.homecare import bp, library_bp
 from clinic.homecare import operations as ops
-from clinic.homecare.forms import (
-    ConfirmForm,
-    LibraryItemForm,
-    PlanFormBase,
-    fill_dose,
-    plan_form_class,
-)
+from clinic.homecare.forms import ConfirmForm, LibraryItemForm, PlanForm
 from clinic.models import Client, HomeCarePlan, IssuedHandout
 from clinic.models.homecare import DoseColumns
+from clinic.transaction import release_read
 
 MAX_TOKEN_LENGTH = 64  # HomeCarePlan.creation_token
+_NO_CLIENT = "no client's record: the clinic's own library"
 
 
 @bp.app_template_filter("dose_text")
@@ -50,6 +44,7 @@ def finding_label(code: str) -> str:
 
 
 @library_bp.get("/")
+@not_audited(_NO_CLIENT)
 def index() -> str:
     """List the built-in items and the clinic's own."""
     return render_template(
@@ -59,13 +54,14 @@ def index() -> str:
     )
 
 
-def _refuse_item(form: LibraryItemForm, refused: ops.ItemRefused) -> None:
-    apply_violations(form, refused.violations)
+def _refuse_item(form: LibraryItemForm, refused: RuleViolations) -> None:
+    apply_violations(form, refused)
     if not form.form_errors:
         form.form_errors.append("Nothing was saved yet: the fields marked below need another look.")
 
 
 @library_bp.route("/new", methods=["GET", "POST"])
+@not_audited(f"{_NO_CLIENT} (the operation records the item it adds)")
 def new_item() -> str | Response:
     """Add an item of the clinic's own."""
     form = LibraryItemForm()
@@ -73,10 +69,8 @@ def new_item() -> str | Response:
         form.version.data = "0"
     elif form.validate_on_submit():
         try:
-            item = ops.create_library_item(current_user, form.to_details())
-            db.session.commit()
-        except ops.ItemRefused as refused:
-            db.session.rollback()
+            item = ops.create_library_item(current_actor(), form.to_details())
+        except RuleViolations as refused:
             _refuse_item(form, refused)
         else:
             flash("The item was added to the library as version 1.", "success")
@@ -85,6 +79,7 @@ def new_item() -> str | Response:
 
 
 @library_bp.get("/<int:item_id>")
+@not_audited(_NO_CLIENT)
 def item(item_id: int) -> str:
     """Show an item's versions, newest first."""
     library_item = ops.get_library_item_or_404(item_id)
@@ -97,6 +92,7 @@ def item(item_id: int) -> str:
 
 
 @library_bp.route("/<int:item_id>/edit", methods=["GET", "POST"])
+@not_audited(f"{_NO_CLIENT} (the operation records each new version)")
 def edit_item(item_id: int) -> str | Response | tuple[str, int]:
     """Edit an item: saving makes a new version; plans keep the version they used."""
     library_item = ops.get_library_item_or_404(item_id)
@@ -107,24 +103,17 @@ def edit_item(item_id: int) -> str | Response | tuple[str, int]:
     if form.validate_on_submit():
         try:
             version = ops.revise_library_item(
+                current_actor(),
                 library_item,
-                current_user,
                 form.to_details(),
                 expected_number=form.expected_number(),
             )
-            db.session.commit()
-        except ops.ItemRefused as refused:
-            db.session.rollback()
+        except RuleViolations as refused:
             _refuse_item(form, refused)
-        except (ops.LibraryConflict, StaleDataError, IntegrityError):
-            db.session.rollback()
+        except Conflict as conflict:
             fresh = ops.get_library_item_or_404(item_id)
             form.version.data = str(fresh.current_number)
-            form.form_errors.append(
-                "Someone saved a newer version of this item while you were editing, so nothing"
-                " of yours was saved. Theirs is shown below the form; yours is still in it."
-                " Save again to make yours the next version."
-            )
+            form.form_errors.append(conflict.message)
             return render_template(
                 "homecare/item_form.html", form=form, item=fresh, theirs=fresh.current
             ), 409
@@ -140,8 +129,7 @@ def edit_item(item_id: int) -> str | Response | tuple[str, int]:
 def _set_archived(item_id: int, *, archived: bool) -> Response:
     library_item = ops.get_library_item_or_404(item_id)
     if ConfirmForm().validate_on_submit():
-        ops.set_library_item_archived(library_item, archived=archived)
-        db.session.commit()
+        ops.set_library_item_archived(current_actor(), library_item, archived=archived)
         if archived:
             flash("The item was retired: it is no longer offered for new plans.", "success")
         else:
@@ -150,12 +138,14 @@ def _set_archived(item_id: int, *, archived: bool) -> Response:
 
 
 @library_bp.post("/<int:item_id>/archive")
+@not_audited(f"{_NO_CLIENT} (the operation records the change)")
 def archive_item(item_id: int) -> Response:
     """Retire an item from the plan builder; plans that used it keep their copy."""
     return _set_archived(item_id, archived=True)
 
 
 @library_bp.post("/<int:item_id>/restore")
+@not_audited(f"{_NO_CLIENT} (the operation records the change)")
 def restore_item(item_id: int) -> Response:
     """Offer a retired item for new plans again."""
     return _set_archived(item_id, archived=False)
@@ -164,25 +154,8 @@ def restore_item(item_id: int) -> Response:
 # --- Plans ----------------------------------------------------------------------------------------
 
 
-def _apply_refusal(form: PlanFormBase, refused: ops.PlanRefused) -> None:
-    for problem in refused.problems:
-        if problem.key is None or problem.key not in form.row_keys:
-            form.form_errors.append(problem.message)
-            continue
-        row = form.row(problem.key)
-        target = row._fields.get(problem.field) if problem.field else None
-        if target is None or problem.field == "include":
-            row.form_errors.append(problem.message)
-        elif problem.message not in target.errors:
-            target.errors = [*target.errors, problem.message]
-    if not form.form_errors:
-        form.form_errors.append(
-            "Nothing was saved: some items cannot go in the plan as they are. The reasons are"
-            " beside them."
-        )
-
-
 @bp.route("/clients/<int:client_id>/homecare/new", methods=["GET", "POST"])
+@audited(VIEW, "plan", "Home-care plan builder")
 def new(client_id: int) -> str | Response | tuple[str, int]:
     """Build a plan from the library, checked against the client's current screening."""
     client = get_client_or_404(client_id)
@@ -194,12 +167,11 @@ def new(client_id: int) -> str | Response | tuple[str, int]:
             "homecare/gate.html", client, reasons=reasons, current=current
         ), status
     rows = ops.builder_rows(current.result)
-    form = plan_form_class([row.entry.key for row in rows])()
+    form = PlanForm()
     if request.method == "GET":
         form.creation_token.data = secrets.token_urlsafe(24)
-        for row in rows:
-            fill_dose(form.row(row.entry.key), row.entry.item.dose)
-    elif form.validate_on_submit():
+    form.offer([(row.entry.key, row.entry.item.version, row.entry.item.dose) for row in rows])
+    if form.validate_on_submit():
         token = form.creation_token.data or ""
         if not 0 < len(token) <= MAX_TOKEN_LENGTH:
             token = secrets.token_urlsafe(24)
@@ -209,38 +181,41 @@ def new(client_id: int) -> str | Response | tuple[str, int]:
             return redirect(url_for("homecare.detail", client_id=client.id, plan_id=existing.id))
         try:
             plan = ops.build_plan(
+                current_actor(),
                 client,
-                current_user,
                 form.to_picks(),
                 note=form.note.data or "",
                 creation_token=token,
                 today=today,
             )
-            db.session.commit()
-        except ops.PlanRefused as refused:
-            db.session.rollback()
-            _apply_refusal(form, refused)
-        except RuleViolation as violation:
-            db.session.rollback()
-            form.form_errors.append(violation.message)
-        except IntegrityError:
-            # Two presses raced past the check above; the first one won.
-            db.session.rollback()
+        except RuleViolations as refused:
+            apply_violations(form, refused)
+            if not form.form_errors:
+                form.form_errors.append(
+                    "Nothing was saved: some items cannot go in the plan as they are. The"
+                    " reasons are beside them."
+                )
+        except Conflict as conflict:
+            # Two presses raced past the look-up above; the first one's plan stands.
             existing = ops.find_plan_by_token(token)
             if existing is None:
-                raise
-            return redirect(url_for("homecare.detail", client_id=client.id, plan_id=existing.id))
+                form.form_errors.append(conflict.message)
+            else:
+                return redirect(
+                    url_for("homecare.detail", client_id=client.id, plan_id=existing.id)
+                )
         else:
             flash("The plan was saved. Issue the handout to print it for the client.", "success")
             return redirect(url_for("homecare.detail", client_id=client.id, plan_id=plan.id))
-    for row in rows:
+    builder = [(row, form.row_for(row.entry.key)) for row in rows]
+    for row, typed in builder:
         # The version on the page is the one the therapist now reads.
-        form.row(row.entry.key).version.data = str(row.entry.item.version)
+        typed.version.data = str(row.entry.item.version)
     return render_client_page(
         "homecare/builder.html",
         client,
         form=form,
-        rows=rows,
+        rows=builder,
         current=current,
         safety_notes=safety_notes(current.result),
     )
@@ -262,6 +237,7 @@ def _render_plan(client: Client, plan: HomeCarePlan, status: int = 200) -> tuple
 
 
 @bp.get("/clients/<int:client_id>/homecare/<int:plan_id>")
+@audited(VIEW, "plan", "Home-care plan", record="plan_id")
 def detail(client_id: int, plan_id: int) -> tuple[str, int]:
     """Show a plan as saved, and the handouts issued from it."""
     client = get_client_or_404(client_id)
@@ -269,19 +245,22 @@ def detail(client_id: int, plan_id: int) -> tuple[str, int]:
 
 
 @bp.get("/clients/<int:client_id>/homecare/<int:plan_id>/preview.pdf")
+@audited(PRINT, "plan", "Handout preview PDF", record="plan_id")
 def preview(client_id: int, plan_id: int) -> Response:
-    """Render the handout to look at, marked as a preview; nothing is recorded."""
+    """Render the handout to look at, marked as a preview; no handout is kept."""
     client = get_client_or_404(client_id)
     plan = ops.get_plan_or_404(client, plan_id)
     document = ops.prepare_handout(
         plan, client, current_user.clinic, start_on=date.today(), preview=True
     )
     filename = f"home-care-preview-{plan.id}.pdf"
-    db.session.commit()  # nothing was written: release the database before the slow render
+    # Everything is read: no lock is held while the PDF is laid out.
+    release_read()
     return _pdf_response(document.render(), filename)
 
 
 @bp.post("/clients/<int:client_id>/homecare/<int:plan_id>/issue")
+@audited(VIEW, "plan", "Home-care plan", record="plan_id")
 def issue(client_id: int, plan_id: int) -> Response | tuple[str, int]:
     """Issue the handout: render it once and keep the PDF in the client's record."""
     client = get_client_or_404(client_id)
@@ -291,19 +270,21 @@ def issue(client_id: int, plan_id: int) -> Response | tuple[str, int]:
     today = date.today()
     try:
         document = ops.prepare_issue(
-            plan, client, current_user, today=today, issued_at=utcnow().replace(microsecond=0)
+            plan,
+            client,
+            current_user.clinic,
+            today=today,
+            issued_at=utcnow().replace(microsecond=0),
         )
-        # Rendering takes a few hundred milliseconds and reads nothing: end the transaction
-        # first, or SQLite's write lock would make every other page wait for it.
-        db.session.commit()
+        # Rendering takes a few hundred milliseconds: it runs outside any transaction, and the
+        # operation reads and checks everything again before it keeps the handout.
+        release_read()
         pdf = document.render()
-        handout = ops.record_issued_handout(
-            plan, client, current_user, today=today, document=document, pdf=pdf
+        handout = ops.issue_handout(
+            current_actor(), plan, client, today=today, document=document, pdf=pdf
         )
-        db.session.commit()
-    except RuleViolation as violation:
-        db.session.rollback()
-        flash(violation.message, "error")
+    except (RuleViolations, Conflict) as refused:
+        flash(refused.message, "error")
         return _render_plan(client, plan, 409)
     flash(
         "The handout was issued and kept in the client's record. Download it below to print.",
@@ -317,14 +298,16 @@ def issue(client_id: int, plan_id: int) -> Response | tuple[str, int]:
 
 
 @bp.get("/clients/<int:client_id>/homecare/handouts/<int:handout_id>.pdf")
+@audited(PRINT, "handout", "Issued handout PDF", record="handout_id")
 def handout(client_id: int, handout_id: int) -> Response:
     """Download an issued handout: the same bytes every time."""
     client = get_client_or_404(client_id)
     issued: IssuedHandout = ops.get_handout_or_404(client, handout_id)
-    response = _pdf_response(
-        ops.handout_pdf(issued), f"home-care-{issued.issued_at:%Y-%m-%d}-{issued.id}.pdf"
-    )
-    response.set_etag(issued.sha256)
+    pdf, sha256 = ops.handout_pdf(issued), issued.sha256
+    filename = f"home-care-{issued.issued_at:%Y-%m-%d}-{issued.id}.pdf"
+    release_read()
+    response = _pdf_response(pdf, filename)
+    response.set_etag(sha256)
     return response
 
 

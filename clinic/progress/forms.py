@@ -10,6 +10,7 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from clinic.clients.forms import not_in_future
 from clinic.domain.catalogue import Side
+from clinic.domain.errors import Problem, RuleViolations
 from clinic.domain.outcomes import (
     KOOS_JR_ITEMS,
     LEFS_ITEMS,
@@ -53,6 +54,13 @@ class QuestionnaireBase(ClinicForm):
             value = self._fields[f"item-{code}"].data
             answers[code] = int(value) if value not in (None, "") else None
         return answers
+
+    def on_fields(self, refused: RuleViolations) -> RuleViolations:
+        """Return the refusal with each problem about an item named by that item's field."""
+        return RuleViolations(
+            Problem(f"item-{p.field}" if p.field in self.item_codes else p.field, p.message)
+            for p in refused
+        )
 
     def item_fields(self) -> list[Any]:
         """Return the item fields in questionnaire order."""

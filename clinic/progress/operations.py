@@ -14,8 +14,9 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import aliased
 
 from clinic.access import current_clinic_id, scoped
+from clinic.audit.trail import Actor, record_event
 from clinic.domain.catalogue import Side
-from clinic.domain.errors import RuleViolation
+from clinic.domain.errors import Problem, RuleViolations
 from clinic.domain.outcomes import (
     DatedValue,
     Measure,
@@ -30,17 +31,37 @@ from clinic.domain.outcomes import (
 from clinic.domain.screening import Tier
 from clinic.domain.visits import VisitStatus
 from clinic.extensions import db
-from clinic.models import Client, OutcomeAssessment, PainLogEntry, User, Visit
+from clinic.models import AuditAction, Client, OutcomeAssessment, PainLogEntry, User, Visit
+from clinic.transaction import operation
+
+PAIN_SCORES = range(0, 11)
+_SUMMARIES = {
+    Measure.KOOS_JR: "Recorded a KOOS JR questionnaire",
+    Measure.LEFS: "Recorded a LEFS questionnaire",
+}
 
 
+@operation
 def record_pain_log(
-    client: Client, author: User, *, logged_on: date, knee: Side, score: int, note: str, today: date
+    actor: Actor,
+    client: Client,
+    *,
+    logged_on: date,
+    knee: Side,
+    score: int,
+    note: str,
+    today: date,
 ) -> PainLogEntry:
     """Add a score from the client's home pain log."""
+    problems: list[Problem] = []
     if logged_on > today:
-        raise RuleViolation("logged_on", "A home log entry cannot be dated in the future.")
-    if logged_on < client.date_of_birth:
-        raise RuleViolation("logged_on", "This date is before the client was born.")
+        problems.append(Problem("logged_on", "A home log entry cannot be dated in the future."))
+    elif logged_on < client.date_of_birth:
+        problems.append(Problem("logged_on", "This date is before the client was born."))
+    if isinstance(score, bool) or score not in PAIN_SCORES:
+        problems.append(Problem("score", "Pain is a whole number from 0 to 10."))
+    if problems:
+        raise RuleViolations(problems)
     entry = PainLogEntry(
         clinic_id=client.clinic_id,
         client_id=client.id,
@@ -48,16 +69,26 @@ def record_pain_log(
         knee=knee,
         score=score,
         note=note,
-        recorded_by_id=author.id,
+        recorded_by_id=actor.required_user.id,
     )
     db.session.add(entry)
+    db.session.flush()
+    record_event(
+        actor,
+        AuditAction.CREATE,
+        record_type="pain_log",
+        record_id=entry.id,
+        client_id=client.id,
+        summary="Added a home pain log score",
+    )
     db.session.flush()
     return entry
 
 
+@operation
 def record_assessment(
+    actor: Actor,
     client: Client,
-    author: User,
     *,
     measure: Measure,
     taken_on: date,
@@ -65,19 +96,22 @@ def record_assessment(
     answers: Mapping[str, int | None],
     today: date,
 ) -> OutcomeAssessment:
-    """Score and store a completed questionnaire; every item must be answered."""
+    """Score and store a completed questionnaire; every item must be answered.
+
+    Raises RuleViolations; a problem with an answer names the item's code.
+    """
     if taken_on > today:
-        raise RuleViolation("taken_on", "A questionnaire cannot be dated in the future.")
+        raise RuleViolations.one("taken_on", "A questionnaire cannot be dated in the future.")
     if measure is Measure.KOOS_JR:
         if knee is None:
-            raise RuleViolation("knee", "Choose the knee the answers are about.")
+            raise RuleViolations.one("knee", "Choose the knee the answers are about.")
         koos = score_koos_jr(answers)
         raw, score = koos.raw_sum, koos.interval_score
     elif measure is Measure.LEFS:
         raw = score_lefs(answers)
         score, knee = Decimal(raw), None
     else:
-        raise RuleViolation(None, "Pain scores are recorded with visits or the home log.")
+        raise RuleViolations.one(None, "Pain scores are recorded with visits or the home log.")
     assessment = OutcomeAssessment(
         clinic_id=client.clinic_id,
         client_id=client.id,
@@ -87,9 +121,18 @@ def record_assessment(
         answers={str(code): int(value) for code, value in answers.items() if value is not None},
         raw_score=raw,
         score=score,
-        recorded_by_id=author.id,
+        recorded_by_id=actor.required_user.id,
     )
     db.session.add(assessment)
+    db.session.flush()
+    record_event(
+        actor,
+        AuditAction.CREATE,
+        record_type="assessment",
+        record_id=assessment.id,
+        client_id=client.id,
+        summary=_SUMMARIES[measure],
+    )
     db.session.flush()
     return assessment
 

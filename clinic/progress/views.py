@@ -8,12 +8,12 @@ from flask import Response, flash, redirect, render_template, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response as BaseResponse
 
+from clinic.audit.declared import EXPORT, VIEW, audited, current_actor, not_audited
 from clinic.clients.operations import get_client_or_404
 from clinic.clients.pages import render_client_page
 from clinic.domain.catalogue import Side
-from clinic.domain.errors import RuleViolation
+from clinic.domain.errors import RuleViolations
 from clinic.domain.outcomes import KOOS_JR_PROMPT, LEFS_MAX, LEFS_PROMPT, Measure
-from clinic.extensions import db
 from clinic.forms import apply_violations
 from clinic.progress import bp
 from clinic.progress import operations as ops
@@ -21,6 +21,7 @@ from clinic.progress.charts import BLUE, GREY, ORANGE, Axis, Point, Series, rend
 from clinic.progress.forms import KoosJrForm, LefsForm, PainLogForm, QuestionnaireBase
 
 
+@not_audited("the overview shows counts only, no client's name or record")
 def overview() -> str:
     """Show the clinic at a glance; each figure links to the matching list."""
     return render_template(
@@ -76,6 +77,7 @@ def _charts(progress: ops.Progress) -> dict[str, object]:
 
 
 @bp.get("/clients/<int:client_id>/progress")
+@audited(VIEW, "progress", "Progress charts and tables")
 def detail(client_id: int) -> str:
     """Show a client's pain and function over time, charts and tables, with summaries."""
     client = get_client_or_404(client_id)
@@ -86,6 +88,7 @@ def detail(client_id: int) -> str:
 
 
 @bp.get("/clients/<int:client_id>/progress.csv")
+@audited(EXPORT, "progress", "Progress data (CSV)")
 def export_csv(client_id: int) -> Response:
     """Download the client's pain and questionnaire data as CSV."""
     client = get_client_or_404(client_id)
@@ -99,6 +102,7 @@ def export_csv(client_id: int) -> Response:
 
 
 @bp.route("/clients/<int:client_id>/progress/pain-log", methods=["GET", "POST"])
+@audited(VIEW, "pain_log", "Home pain log form")
 def pain_log(client_id: int) -> str | BaseResponse:
     """Type in a score from the client's home pain log."""
     client = get_client_or_404(client_id)
@@ -110,19 +114,17 @@ def pain_log(client_id: int) -> str | BaseResponse:
     if form.validate_on_submit():
         try:
             ops.record_pain_log(
+                current_actor(),
                 client,
-                current_user,
                 logged_on=form.logged_on.data,
                 knee=Side(form.knee.data),
                 score=form.score.data,
                 note=form.note.data or "",
                 today=date.today(),
             )
-        except RuleViolation as violation:
-            db.session.rollback()
-            apply_violations(form, violation)
+        except RuleViolations as refused:
+            apply_violations(form, refused)
         else:
-            db.session.commit()
             flash("The home log score was added.", "success")
             return redirect(url_for("progress.pain_log", client_id=client.id))
     return render_client_page("progress/pain_log.html", client, form=form)
@@ -136,23 +138,17 @@ def _questionnaire(client_id: int, measure: Measure, form: QuestionnaireBase) ->
         knee_field = form._fields.get("knee")
         try:
             ops.record_assessment(
+                current_actor(),
                 client,
-                current_user,
                 measure=measure,
                 taken_on=form.taken_on.data,
                 knee=Side(knee_field.data) if knee_field is not None else None,
                 answers=form.answers(),
                 today=date.today(),
             )
-        except RuleViolation as error:
-            db.session.rollback()
-            violations = getattr(error, "violations", (error,))
-            for violation in violations:
-                if violation.field in form.item_codes:
-                    violation.field = f"item-{violation.field}"
-            apply_violations(form, violations)
+        except RuleViolations as refused:
+            apply_violations(form, form.on_fields(refused))
         else:
-            db.session.commit()
             flash(f"The {measure.label} was scored and saved.", "success")
             return redirect(url_for("progress.detail", client_id=client.id))
     prompt = KOOS_JR_PROMPT if measure is Measure.KOOS_JR else LEFS_PROMPT
@@ -162,12 +158,14 @@ def _questionnaire(client_id: int, measure: Measure, form: QuestionnaireBase) ->
 
 
 @bp.route("/clients/<int:client_id>/progress/koos-jr/new", methods=["GET", "POST"])
+@audited(VIEW, "assessment", "KOOS JR form")
 def new_koos_jr(client_id: int) -> str | BaseResponse:
     """Record a KOOS JR questionnaire (7 items, all required)."""
     return _questionnaire(client_id, Measure.KOOS_JR, KoosJrForm())
 
 
 @bp.route("/clients/<int:client_id>/progress/lefs/new", methods=["GET", "POST"])
+@audited(VIEW, "assessment", "LEFS form")
 def new_lefs(client_id: int) -> str | BaseResponse:
     """Record a LEFS questionnaire (20 items, all required)."""
     return _questionnaire(client_id, Measure.LEFS, LefsForm())

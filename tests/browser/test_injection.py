@@ -110,7 +110,7 @@ PAGES = [
     Shown(
         "homecare.detail",
         lambda c: f"/clients/{c.client_id}/homecare/{c.plan_id}",
-        (*HEADER, *CLIENT, *BANNER, *ITEM, "PlanFormBase.note", "PlanRowForm.note"),
+        (*HEADER, *CLIENT, *BANNER, *ITEM, "PlanForm.note", "PlanRowForm.note"),
     ),
     Shown("homecare_library.index", lambda c: "/homecare/library/", (*HEADER, ITEM[0])),
     Shown("homecare_library.item", lambda c: f"/homecare/library/{c.item_id}", (*HEADER, *ITEM)),

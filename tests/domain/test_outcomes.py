@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from clinic.domain.errors import RuleViolation
+from clinic.domain.errors import RuleViolations
 from clinic.domain.outcomes import (
     KOOS_JR_ITEMS,
     LEFS_ITEMS,
@@ -25,7 +25,6 @@ from clinic.domain.outcomes import (
     LefsChange,
     LefsItem,
     Measure,
-    OutcomeError,
     PainChange,
     average_within_visit_change,
     classify_lefs_change,
@@ -176,50 +175,48 @@ def test_koos_jr_refuses_bad_answers_naming_each_item(
     # None in the table means "leave this item out".
     answers: dict[str, object] = {**koos_answers_for(10), **change}
     answers = {k: v for k, v in answers.items() if v is not None}
-    with pytest.raises(OutcomeError) as caught:
+    with pytest.raises(RuleViolations) as caught:
         score_koos_jr(answers)  # type: ignore[arg-type]
     assert list(caught.value.fields) == bad_fields
-    assert all(v.message for v in caught.value.violations)
+    assert all(v.message for v in caught.value.problems)
 
 
 def test_koos_jr_missing_items_are_each_named() -> None:
     answers = koos_answers_for(3)
     del answers["pain_stairs"]
     del answers["morning_stiffness"]
-    with pytest.raises(OutcomeError) as caught:
+    with pytest.raises(RuleViolations) as caught:
         score_koos_jr(answers)
     error = caught.value
+    # Each problem sits beside its own item, in questionnaire order.
     assert error.fields == ("morning_stiffness", "pain_stairs")
-    assert error.field is None  # several items: the error belongs to the whole form
-    assert "morning_stiffness" in str(error)
-    assert "pain_stairs" in str(error)
-    assert isinstance(error, RuleViolation)
+    assert [p.message for p in error] == ["Answer this question."] * 2
 
 
 def test_koos_jr_empty_answers_name_all_seven_items() -> None:
-    with pytest.raises(OutcomeError) as caught:
+    with pytest.raises(RuleViolations) as caught:
         score_koos_jr({})
     assert caught.value.fields == tuple(item.value for item in KOOS_JR_ITEMS)
-    assert {v.message for v in caught.value.violations} == {"Answer this question."}
+    assert {v.message for v in caught.value.problems} == {"Answer this question."}
 
 
 def test_koos_jr_single_problem_sits_on_its_field() -> None:
     answers = dict(koos_answers_for(3), pain_stairs=7)
-    with pytest.raises(OutcomeError) as caught:
+    with pytest.raises(RuleViolations) as caught:
         score_koos_jr(answers)
     assert caught.value.field == "pain_stairs"
     assert caught.value.message == "Choose an answer from 0 (none) to 4 (extreme)."
 
 
 def test_koos_jr_refuses_lefs_answers() -> None:
-    with pytest.raises(OutcomeError) as caught:
+    with pytest.raises(RuleViolations) as caught:
         score_koos_jr(lefs_answers(2))
-    assert len(caught.value.violations) == 7 + 20
+    assert len(caught.value.problems) == 7 + 20
 
 
 @pytest.mark.parametrize("raw_sum", [-1, 29, True])
 def test_koos_jr_raw_sum_out_of_range_is_refused(raw_sum: int) -> None:
-    with pytest.raises(OutcomeError) as caught:
+    with pytest.raises(RuleViolations) as caught:
         convert_koos_jr_raw_sum(raw_sum)
     assert caught.value.field == "raw_sum"
 
@@ -252,7 +249,7 @@ def test_koos_jr_change_is_signed_latest_minus_baseline(
 def test_koos_jr_change_refuses_scores_off_the_scale(
     baseline: Decimal | int, latest: Decimal | int, field: str
 ) -> None:
-    with pytest.raises(OutcomeError) as caught:
+    with pytest.raises(RuleViolations) as caught:
         compute_koos_jr_change(baseline, latest)
     assert caught.value.field == field
 
@@ -276,7 +273,7 @@ def test_lefs_missing_items_are_each_named() -> None:
     answers = lefs_answers(3)
     del answers["hopping"]
     del answers["usual_work"]
-    with pytest.raises(OutcomeError) as caught:
+    with pytest.raises(RuleViolations) as caught:
         score_lefs(answers)
     assert caught.value.fields == ("usual_work", "hopping")
 
@@ -292,7 +289,7 @@ def test_lefs_missing_items_are_each_named() -> None:
 )
 def test_lefs_refuses_bad_answers(change: dict[str, int | None], field: str) -> None:
     answers: dict[str, int | None] = {**lefs_answers(2), **change}
-    with pytest.raises(OutcomeError) as caught:
+    with pytest.raises(RuleViolations) as caught:
         score_lefs(answers)
     assert caught.value.fields == (field,)
 
@@ -345,7 +342,7 @@ def test_lefs_change_is_symmetric(a: int, b: int) -> None:
 
 @pytest.mark.parametrize(("baseline", "latest"), [(-1, 40), (40, 81), (True, 40)])
 def test_lefs_change_refuses_scores_off_the_scale(baseline: int, latest: int) -> None:
-    with pytest.raises(OutcomeError):
+    with pytest.raises(RuleViolations):
         classify_lefs_change(baseline, latest)
 
 
@@ -429,7 +426,7 @@ def test_pain_change_matches_the_percent_definitions(baseline: int, latest: int)
     ],
 )
 def test_pain_off_the_scale_is_refused(baseline: int, latest: int, fields: tuple[str, ...]) -> None:
-    with pytest.raises(OutcomeError) as caught:
+    with pytest.raises(RuleViolations) as caught:
         classify_pain_change(baseline, latest)
     assert caught.value.fields == fields
 
@@ -462,7 +459,7 @@ def test_average_within_visit_change_takes_any_iterable() -> None:
 
 
 def test_average_within_visit_change_names_the_bad_pair() -> None:
-    with pytest.raises(OutcomeError) as caught:
+    with pytest.raises(RuleViolations) as caught:
         average_within_visit_change([(5, 4), (5, 12)])
     assert caught.value.fields == ("pairs[1].after",)
 
@@ -556,7 +553,7 @@ def test_koos_jr_series_label_shows_direction_only() -> None:
 def test_series_refuses_values_off_the_scale(
     measure: Measure, values: list[tuple[date, int | Decimal]]
 ) -> None:
-    with pytest.raises(OutcomeError):
+    with pytest.raises(RuleViolations):
         summarise_series(measure, values)
 
 

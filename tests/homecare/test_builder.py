@@ -10,6 +10,7 @@ import pytest
 from flask_login import login_user
 from sqlalchemy import select
 
+from clinic.audit.trail import Actor
 from clinic.domain.homecare import (
     EMERGENCY_NOTE,
     SAME_DAY_NOTE,
@@ -24,7 +25,15 @@ from clinic.homecare import operations as ops
 from clinic.models import HomeCarePlan, LibraryItem, User
 from tests import factories
 from tests.auth import count_rows, field_errors, flashes, form_errors, location, page
-from tests.homecare import builder_data, ready_client, row_errors, row_html
+from tests.homecare import (
+    builder_data,
+    has_tick_box,
+    ready_client,
+    row_errors,
+    row_html,
+    row_name,
+    row_prefix,
+)
 from tests.test_bad_input import PAYLOADS, shown
 
 TODAY = date.today()
@@ -182,9 +191,9 @@ def test_the_builder_shows_what_the_screening_leaves_out_or_changes(
             assert "Left out" in row, code
             assert "Not for this client:" in row, code
             assert "is left out" in row, code
-            assert f'name="b_{code}-include"' not in row_html(html, f"b_{code}"), code
+            assert not has_tick_box(html, f"b_{code}"), code
         else:
-            assert f'name="b_{code}-include"' in row_html(html, f"b_{code}"), code
+            assert has_tick_box(html, f"b_{code}"), code
         if code in changes:
             assert "Changed" in row, code
             assert changes[code] in row, code
@@ -290,7 +299,7 @@ def test_a_bad_dose_is_shown_beside_its_field_and_nothing_is_saved(
     response = logged_in.post(builder_url(client_id), data=data)
     assert response.status_code == 200
     html = page(response)
-    assert message in field_errors(html, f"{key}-{field}")
+    assert message in field_errors(html, row_name(html, key, field))
     assert form_errors(html)
     assert "Keep this plan note" in html  # the typing is kept
     for value in changes.values():
@@ -328,7 +337,7 @@ def test_a_plan_holds_at_most_ten_items(app, owner, clinic_world):
         form_errors(html)
     )
     assert plans_of(app, client_id) == []
-    del data[f"{key}-include"]
+    del data[f"{row_prefix(data, key)}-include"]
     assert owner.post(builder_url(client_id), data=data).status_code == 302
     (plan,) = plans_of(app, client_id)
     assert len(plan.items) == 10
@@ -371,8 +380,8 @@ def test_an_item_changed_in_the_library_meanwhile_is_read_again(app, logged_in, 
         item = db.session.get_one(LibraryItem, a.library_item_id)
         details = ops.details_of(item.current)
         ops.revise_library_item(
+            Actor.of(owner),
             item,
-            owner,
             ops.ItemDetails(**{**details.__dict__, "title": "Wall sit, new wording"}),
             expected_number=1,
         )
@@ -382,9 +391,9 @@ def test_an_item_changed_in_the_library_meanwhile_is_read_again(app, logged_in, 
     html = page(logged_in.post(builder_url(client_id), data=data))
     assert any("changed in the library" in message for message in row_errors(html, key))
     assert "Wall sit, new wording" in row_html(html, key)
-    assert f'name="{key}-version" type="hidden" value="2"' in html
+    assert f'name="{row_name(html, key, "version")}" type="hidden" value="2"' in html
     assert plans_of(app, client_id) == []
-    data[f"{key}-version"] = "2"
+    data[f"{row_prefix(data, key)}-version"] = "2"
     assert logged_in.post(builder_url(client_id), data=data).status_code == 302
     (plan,) = plans_of(app, client_id)
     assert (plan.items[0].title, plan.items[0].item_version) == ("Wall sit, new wording", 2)
@@ -425,7 +434,8 @@ def test_hostile_text_in_the_builder_never_fails(app, logged_in, clinic_world, f
     client_id = ready_client(app, clinic_world)
     for payload in PAYLOADS:
         data = builder_data("cold_pack", note="Walk every day.")
-        data[field] = payload
+        row_note = f"{row_prefix(data, 'b_cold_pack')}-note"
+        data[row_note if field == "b_cold_pack-note" else field] = payload
         response = logged_in.post(builder_url(client_id), data=data)
         where = f"{field}={payload[:30]!r}"
         assert response.status_code in (200, 302), where

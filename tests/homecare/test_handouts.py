@@ -14,8 +14,16 @@ from sqlalchemy import select
 from clinic.domain.homecare import EMERGENCY_NOTE, ITEMS_BY_CODE, SAME_DAY_NOTE, STOP_NOTE
 from clinic.extensions import db
 from clinic.homecare import operations as ops
-from clinic.models import Client, Clinic, HomeCarePlan, ImmutableRecordError, IssuedHandout
+from clinic.models import (
+    AuditAction,
+    Client,
+    Clinic,
+    HomeCarePlan,
+    ImmutableRecordError,
+    IssuedHandout,
+)
 from tests import factories
+from tests.audit import entries, new_entries
 from tests.auth import count_rows, flashes, location, page
 from tests.homecare import builder_data, pdf_text, ready_client
 from tests.homecare.test_logo import png_bytes
@@ -318,10 +326,15 @@ def test_a_handout_whose_records_changed_while_it_rendered_is_not_kept(
         return pdf
 
     monkeypatch.setattr(ops.HandoutDocument, "render", render_while_someone_renames_the_client)
+    before = entries(app)
     response = issue(logged_in, client_id, plan_id)
     assert response.status_code == 409
     assert "changed while the handout was being printed" in " ".join(flashes(page(response)))
     assert handouts_of(app, plan_id) == []
+    # The plan was shown again (on file); no handout entry was written.
+    assert [(e.action, e.record_id) for e in new_entries(app, before)] == [
+        (AuditAction.VIEW, plan_id)
+    ]
     monkeypatch.setattr(ops.HandoutDocument, "render", real_render)
     assert (
         location(issue(logged_in, client_id, plan_id)) == f"/clients/{client_id}/homecare/{plan_id}"

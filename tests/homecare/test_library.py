@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlalchemy import select
-from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy import select, update
 
 from clinic.domain.homecare import ITEMS
 from clinic.extensions import db
@@ -19,8 +18,9 @@ from clinic.models import (
     LibraryItemVersion,
 )
 from tests import factories
+from tests.audit import entries, new_entries
 from tests.auth import count_rows, field_errors, flashes, form_errors, input_value, location, page
-from tests.homecare import builder_data, ready_client, row_html
+from tests.homecare import builder_data, has_tick_box, ready_client, row_html
 from tests.test_bad_input import library_item_data
 
 LIBRARY = "/homecare/library/"
@@ -207,18 +207,27 @@ def test_a_stale_edit_answers_409_and_keeps_the_typing(app, owner, clinic_world)
 
 def test_a_save_that_loses_a_race_answers_409(app, owner, clinic_world, monkeypatch):
     item_id = clinic_world.a.library_item_id
+    check_item = homecare_ops._check_item
 
-    def lose_the_race(*args: Any, **kwargs: Any) -> None:
-        # What the version column raises when another save landed between read and write.
-        raise StaleDataError("someone else saved first")
+    def another_save_lands_meanwhile(details: homecare_ops.ItemDetails) -> None:
+        # Another owner's save is written after this one read the item, before it writes.
+        check_item(details)
+        items = LibraryItem.__table__
+        db.session.execute(
+            update(items).where(items.c.id == item_id).values(version=items.c.version + 1)
+        )
 
-    monkeypatch.setattr(homecare_ops, "revise_library_item", lose_the_race)
+    monkeypatch.setattr(homecare_ops, "_check_item", another_save_lands_meanwhile)
+    before = entries(app)
     response = owner.post(
         f"{LIBRARY}{item_id}/edit", data=library_item_data(title="Mine", version="1")
     )
     assert response.status_code == 409
-    assert 'value="Mine"' in page(response)
+    html = page(response)
+    assert 'value="Mine"' in html
+    assert "Someone saved a newer version of this item" in " ".join(form_errors(html))
     assert len(versions_of(app, item_id)) == 1
+    assert new_entries(app, before) == []
 
 
 def test_a_retired_item_leaves_the_builder_and_can_come_back(app, owner, clinic_world):
@@ -244,7 +253,7 @@ def test_an_own_item_is_left_out_by_the_findings_the_owner_picked(app, owner, cl
     row = row_html(page(owner.get(f"/clients/{fragile}/homecare/new")), key)
     assert "Left out" in row
     assert "Stair climb is left out: thin or weak bones" in row
-    assert f'name="{key}-include"' not in row
+    assert not has_tick_box(page(owner.get(f"/clients/{fragile}/homecare/new")), key)
     assert "Left out" not in row_html(page(owner.get(f"/clients/{sturdy}/homecare/new")), key)
     # Ticking it anyway (a crafted post) is refused beside the row, and nothing is saved.
     data = builder_data(**{f"{key}-include": "y", f"{key}-version": "1", f"{key}-repetitions": "5"})

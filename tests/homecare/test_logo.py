@@ -9,7 +9,7 @@ from io import BytesIO
 import pytest
 from PIL import Image
 
-from clinic.domain.errors import RuleViolation
+from clinic.domain.errors import RuleViolations
 from clinic.extensions import db
 from clinic.homecare.logo import MAX_LOGO_BYTES, check_logo
 from clinic.models import Clinic
@@ -117,7 +117,7 @@ def test_therapists_cannot_change_the_logo(app, logged_in, clinic_world):
 
 
 def test_check_logo_refuses_by_content_not_name():
-    with pytest.raises(RuleViolation) as caught:
+    with pytest.raises(RuleViolations) as caught:
         check_logo(b"%PDF-1.7 not an image")
     assert caught.value.field == "logo"
     assert check_logo(png_bytes()).media_type == "image/png"
