@@ -23,6 +23,7 @@ from playwright.sync_api import (
     Playwright,
     Route,
     ViewportSize,
+    expect,
     sync_playwright,
 )
 from werkzeug.serving import make_server
@@ -30,6 +31,9 @@ from werkzeug.serving import make_server
 from clinic import create_app
 from clinic.extensions import db
 from tests.conftest import IN_CI, make_test_config
+
+# expect() waits as long as the page actions do (see open_page below).
+expect.set_options(timeout=20_000)
 
 BROWSER_DIR = Path(__file__).resolve().parent
 SCREENSHOT_DIR = BROWSER_DIR / "screenshots"
@@ -205,7 +209,10 @@ def new_page(
             locale="en-GB",
             timezone_id="UTC",
         )
-        context.set_default_timeout(5_000)
+        # Generous: a loaded 2-core machine can take seconds to answer; tests wait on
+        # conditions, never on fixed sleeps, so a long limit costs nothing when all is well.
+        context.set_default_timeout(20_000)
+        context.set_default_navigation_timeout(30_000)
         context.route("**/*", guard.route)
         context.on("page", guard.watch)
         contexts.append(context)
