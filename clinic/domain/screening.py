@@ -30,6 +30,16 @@ Where each rule comes from (DOMAIN.md section, with its own sources):
 | post_replacement_cleared | modify | light, that knee | - | nothing | 1.3 |
 | product_allergy | modify | - | - | nothing | 1.3 (seed 000) |
 | immobilisation | modify | light, calf | - | healing | 1.1 Wells note |
+| cold_pale_foot | refer | - | urgent | clearance | 1.1 locked_or_numb, 8.6 (asked alone) |
+| baker_cyst | avoid back of that knee | - | - | nothing | 8.2 (Werner) |
+| baker_cyst_burst_signs | refer | - | same day | clearance | 8.2 (Werner) |
+| knee_injection | avoid that knee (no heat) | - | - | healing | 8.2 (weak source) |
+| knee_surgery_calf | modify | light, calf of that leg | - | healing | 8.2 recent knee surgery |
+| circulation | modify (no cold on that leg) | medium | - | nothing | 8.2 (NICE) |
+| lymphoedema | modify | light, that leg | - | nothing | 8.2 (weak source) |
+| lymphoedema_new | refer | - | before treatment | clearance | 8.2 (weak source) |
+| tumour_site | avoid area | - | - | nothing | 8.1 cancer (NCCIH) |
+| after a clearance | see apply_clearances | - | - | - | 8.1 |
 | site rules (every result) | - | see catalogue.SiteRule | - | - | 1.4 |
 
 Judgement calls where this module differs from, or adds to, DOMAIN.md:
@@ -58,6 +68,27 @@ Judgement calls where this module differs from, or adds to, DOMAIN.md:
   one lifted by a clearance waits for the clearance, and fever ends with a screening on a
   later day, not with a second one the same day.
 
+- Version 2 (DOMAIN.md 8.2, 8.6): "Has the surgeon or physio cleared massage there?" is its
+  own question and makes no finding: only a recorded clearance lifts an operation site (8.1),
+  so a yes prompts recording it. The tumour area is a question of its own (tumour_site), so a
+  cancer elsewhere in the body needs no leg; it is avoided whether or not the cancer's cap is
+  cleared. The cold, pale or numb foot is asked on its own (cold_pale_foot) and refers urgently
+  whatever the cause; it also covers the cold, clammy foot of a burst Baker's cyst.
+- Recent knee surgery caps that leg's calf at light through a finding of its own
+  (knee_surgery_calf, version 2 on): it outlasts the operation site's clearance and ends when a
+  screening no longer reports the operation. Version 1 results are left as they were taken.
+- A Baker's cyst avoids the back-of-knee site only (Finding.site): the front of that knee can
+  be worked; readers that work by region (avoids, home care) treat the whole knee as avoided.
+- Circulation caps and bans cold on the leg answered (both legs when the client says both);
+  a knee injection bans heat for the whole 14 days, not only the first 48 hours.
+- Lymphoedema that is new or one-sided refers before treatment (no urgency is given in
+  DOMAIN.md 8.2; one-sided swelling is also a clot sign).
+- After a clearance (apply_clearances, 8.1): a cleared current clot leaves its calf light and a
+  cleared hot, swollen knee leaves no heat and medium at most, as active findings with
+  after_clearance set; recent_fracture, recent_surgery and unexplained_lump cannot be
+  overridden for a visit (Finding.overridable). A refer finding not cleared is stricter than
+  any cap, so is_at_least_as_strict does not compare caps under it.
+
 Stored answers are read with the questionnaire version they were taken with (QUESTIONNAIRES):
 a question is added, reworded or retired by adding a version, never by changing one.
 """
@@ -66,6 +97,7 @@ from __future__ import annotations
 
 import datetime
 import enum
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import NoReturn, TypeVar
@@ -83,7 +115,7 @@ from clinic.domain.catalogue import (
 from clinic.domain.errors import Problem, RuleViolations
 
 # The version new screenings are taken with; every version ever used stays in QUESTIONNAIRES.
-QUESTIONNAIRE_VERSION = 1
+QUESTIONNAIRE_VERSION = 2
 MAX_DETAIL_LENGTH = 1000
 OTTAWA_AGE = 55
 
@@ -229,7 +261,7 @@ class Question:
 
 # The questions of version 1. Stored answers are read through get_questionnaire(version), so
 # a new version (see QUESTIONNAIRES) never changes how an older screening reads.
-QUESTIONS: tuple[Question, ...] = (
+QUESTIONS_V1: tuple[Question, ...] = (
     Question(
         "breathless_chest_pain",
         Section.WARNING_SIGNS,
@@ -443,6 +475,300 @@ QUESTIONS: tuple[Question, ...] = (
     ),
 )
 
+# The questions of version 2 (DOMAIN.md 8.2 and 8.6): the new items, one thing per question,
+# no negation inside and at grade 8 or below (tests/domain/test_screening.py measures each).
+QUESTIONS_V2: tuple[Question, ...] = (
+    Question(
+        "breathless_chest_pain",
+        Section.WARNING_SIGNS,
+        "Are you short of breath all of a sudden today, or do you have chest pain?",
+        help_text="Call emergency services now. Do not start the massage.",
+    ),
+    Question(
+        "dvt_signs",
+        Section.WARNING_SIGNS,
+        "Is one calf or thigh painful, swollen, warm or red, or are its veins hard or sore?",
+        help_text=(
+            "Darker skin counts too. Signs like these need a doctor's check the same day, before"
+            " any massage. If the client is also short of breath or has chest pain, call"
+            " emergency services."
+        ),
+        asks_side=True,
+    ),
+    Question(
+        "dvt_current",
+        Section.WARNING_SIGNS,
+        "Has a doctor found a clot in a deep vein (DVT) or an inflamed vein that is still"
+        " being treated?",
+        help_text=(
+            "No massage until the doctor's go-ahead is recorded. After it, the calf of that leg"
+            " stays at light pressure until a screening answers no here."
+        ),
+        asks_side=True,
+    ),
+    Question(
+        "hot_swollen_knee",
+        Section.WARNING_SIGNS,
+        "Is a knee hot, swollen and painful, so that it is hard to move it or stand on it?",
+        help_text="This needs a doctor's check today, before any massage.",
+        asks_side=True,
+    ),
+    Question(
+        "locked_or_numb",
+        Section.WARNING_SIGNS,
+        "After an injury, has a knee got stuck so that it stays bent?",
+        help_text="This needs a doctor's check today, before any massage.",
+        asks_side=True,
+    ),
+    Question(
+        "cold_pale_foot",
+        Section.WARNING_SIGNS,
+        "Has a foot become cold, pale or numb?",
+        help_text=(
+            "Ask whatever the cause. This needs a doctor's check today, before any massage."
+            " A cold, clammy foot below a Baker's cyst counts too."
+        ),
+        asks_side=True,
+    ),
+    Question(
+        "fever_infection",
+        Section.WARNING_SIGNS,
+        "Do you have a fever or an infection that others could catch, or feel unwell all over?",
+        help_text="Rebook for when the client is well again.",
+    ),
+    Question(
+        "unexplained_pain",
+        Section.WARNING_SIGNS,
+        "Have you got new pain from no clear cause, pain at night, or sudden weight loss?",
+        help_text="The client sees a doctor first: massage must not put off that visit.",
+    ),
+    Question(
+        "hypertension_uncontrolled",
+        Section.WARNING_SIGNS,
+        "Has a doctor said your blood pressure is too high right now?",
+        help_text="Ask for the doctor's go-ahead before treatment.",
+    ),
+    Question(
+        "recent_knee_injury",
+        Section.KNEE_INJURY,
+        "Have you hurt a knee lately, for example in a fall, a twist or a knock?",
+        help_text=(
+            "If yes, ask the four questions that follow. Age 55 or over also counts; it is"
+            " taken from the date of birth."
+        ),
+        asks_side=True,
+        asks_date=True,
+        date_label="Date of the injury",
+    ),
+    Question(
+        "ottawa_kneecap_tender",
+        Section.KNEE_INJURY,
+        "Since that injury, is the kneecap itself the only sore spot on the bones of the knee?",
+    ),
+    Question(
+        "ottawa_fibular_head_tender",
+        Section.KNEE_INJURY,
+        "Is the bony bump on the outer side of the leg, just below the knee, sore to touch?",
+    ),
+    Question(
+        "ottawa_cannot_bend_90",
+        Section.KNEE_INJURY,
+        "Does that knee stop short of a right angle (90 degrees) when it bends?",
+    ),
+    Question(
+        "ottawa_cannot_take_4_steps",
+        Section.KNEE_INJURY,
+        "Right after the injury, and again now, was it too sore to take four steps on that leg,"
+        " even with a limp?",
+    ),
+    Question(
+        "skin_break",
+        Section.LOCAL_AREAS,
+        "Is there a wound, burn, rash, skin infection or weeping eczema on a leg?",
+        help_text="A healing wound counts too. No contact on that area until the skin has healed.",
+        asks_side=True,
+        asks_region=True,
+    ),
+    Question(
+        "recent_fracture",
+        Section.LOCAL_AREAS,
+        "Are you still healing from a broken bone in a leg?",
+        help_text="Keep off that area until a doctor's clearance is recorded.",
+        asks_side=True,
+        asks_region=True,
+        asks_date=True,
+        date_label="Date of the break",
+    ),
+    Question(
+        "acute_flare",
+        Section.LOCAL_AREAS,
+        "Is a knee more swollen or sore than usual right now, as in a flare-up of arthritis?",
+        help_text=(
+            "Bursitis counts too. If the knee is also hot and hard to move or stand on, answer"
+            " the warning sign too."
+        ),
+        asks_side=True,
+    ),
+    Question(
+        "varicose_veins",
+        Section.LOCAL_AREAS,
+        "Do you have varicose veins (swollen, twisting veins) on either leg?",
+        asks_side=True,
+        asks_region=True,
+    ),
+    Question(
+        "bruise",
+        Section.LOCAL_AREAS,
+        "Is there a bruise on either leg?",
+        asks_side=True,
+        asks_region=True,
+    ),
+    Question(
+        "unexplained_lump",
+        Section.LOCAL_AREAS,
+        "Is there a new lump on a leg that a doctor should check?",
+        help_text="Keep pressure off it and suggest a doctor's check.",
+        asks_side=True,
+        asks_region=True,
+    ),
+    Question(
+        "baker_cyst",
+        Section.LOCAL_AREAS,
+        "Is there a lump or swelling at the back of a knee that may be a Baker's cyst?",
+        help_text="Keep off the back of that knee.",
+        asks_side=True,
+    ),
+    Question(
+        "baker_cyst_burst_signs",
+        Section.LOCAL_AREAS,
+        "Is the calf below that lump suddenly painful, swollen or red?",
+        help_text=(
+            "A burst cyst can look like a clot: the client needs a doctor's check the same day."
+        ),
+        asks_side=True,
+    ),
+    Question(
+        "knee_injection",
+        Section.LOCAL_AREAS,
+        "Have you had a shot (an injection) into a knee in the last 14 days?",
+        help_text="Keep off that knee and use no heat on it.",
+        asks_side=True,
+        asks_date=True,
+        date_label="Date of the injection",
+    ),
+    Question(
+        "anticoagulants",
+        Section.CONDITIONS,
+        "Do you take blood thinners, or do you bleed or bruise easily?",
+        help_text="A bleeding disorder or low platelets count too.",
+    ),
+    Question(
+        "neuropathy",
+        Section.CONDITIONS,
+        "Do you have diabetes, or less feeling than usual in your legs or feet?",
+    ),
+    Question(
+        "circulation",
+        Section.CONDITIONS,
+        "Has a doctor said the blood flow to your legs or feet is poor (such as Raynaud's)?",
+        help_text="Artery disease in the legs counts too. No cold packs on that leg.",
+        asks_side=True,
+    ),
+    Question(
+        "lymphoedema",
+        Section.CONDITIONS,
+        "Do you have lymphoedema, a long-term swelling, in a leg?",
+        help_text="Light pressure only on that leg.",
+        asks_side=True,
+    ),
+    Question(
+        "lymphoedema_new",
+        Section.CONDITIONS,
+        "Is that swelling new, or in one leg only?",
+        help_text="New or one-sided swelling needs a doctor's check before any massage.",
+    ),
+    Question(
+        "osteoporosis",
+        Section.CONDITIONS,
+        "Have you been told that your bones are thin or weak (osteoporosis)?",
+    ),
+    Question(
+        "pregnancy",
+        Section.CONDITIONS,
+        "Are you pregnant?",
+        help_text="Ask what the client's midwife or doctor advises about massage.",
+    ),
+    Question(
+        "product_allergy",
+        Section.CONDITIONS,
+        "Are you allergic to massage oils, lotions or nuts?",
+    ),
+    Question(
+        "recent_surgery",
+        Section.HISTORY,
+        "Are you still healing from an operation on a leg or knee, such as a new knee joint?",
+        help_text=(
+            "Keep off that area until the surgeon's or physiotherapist's clearance is recorded."
+            " After a knee operation the calf of that leg stays at light pressure."
+        ),
+        asks_side=True,
+        asks_region=True,
+        asks_date=True,
+        date_label="Date of the operation",
+    ),
+    Question(
+        "surgery_cleared",
+        Section.HISTORY,
+        "Has the surgeon or physio cleared massage there?",
+        help_text="If yes, record their go-ahead as a clearance: that lifts the area to avoid.",
+    ),
+    Question(
+        "post_replacement_cleared",
+        Section.HISTORY,
+        "Do you have a knee replacement that the surgeon has cleared for massage?",
+        asks_side=True,
+        asks_date=True,
+        date_label="Date of the operation",
+    ),
+    Question(
+        "previous_dvt",
+        Section.HISTORY,
+        "Have you had a clot in a deep vein (DVT) in the past that has now been treated?",
+        help_text=(
+            "Choose the leg it was in (both if unsure or if it was not in a leg). Ask the"
+            " warning-sign questions again at every visit."
+        ),
+        asks_side=True,
+    ),
+    Question(
+        "cancer",
+        Section.HISTORY,
+        "Do you have cancer, or have you had cancer treatment in the last six months?",
+        help_text="The oncologist's go-ahead lifts the pressure limit.",
+    ),
+    Question(
+        "tumour_site",
+        Section.HISTORY,
+        "Is the cancer, or the place it was treated, in one of your legs?",
+        help_text="Keep all pressure off that area, even after the oncologist's go-ahead.",
+        asks_side=True,
+        asks_region=True,
+    ),
+    Question(
+        "immobilisation",
+        Section.HISTORY,
+        "In the last four weeks, have you had a big operation, been in bed for over three days,"
+        " or had a leg in a cast?",
+        help_text=(
+            "A brace counts too. Choose the leg that was in a cast, or both legs after bed rest"
+            " or an operation."
+        ),
+        asks_side=True,
+    ),
+)
+
+# The questions new screenings ask (the current version), for forms and tests.
+QUESTIONS: tuple[Question, ...] = QUESTIONS_V2
 QUESTIONS_BY_CODE: Mapping[str, Question] = {q.code: q for q in QUESTIONS}
 
 
@@ -476,7 +802,10 @@ class Questionnaire:
 
 
 # Every version screenings were ever taken with. Add new versions; never change or remove one.
-QUESTIONNAIRES: dict[int, Questionnaire] = {1: Questionnaire(1, QUESTIONS)}
+QUESTIONNAIRES: dict[int, Questionnaire] = {
+    1: Questionnaire(1, QUESTIONS_V1),
+    2: Questionnaire(2, QUESTIONS_V2),
+}
 
 
 def current_questionnaire() -> Questionnaire:
@@ -659,11 +988,26 @@ class Finding:
     max_pressure: Pressure | None = None
     urgency: Urgency | None = None
     cleared: bool = False
+    # A site within the region the finding is limited to (the back of the knee for a cyst).
+    site: SiteRule | None = None
+    # What a clearance leaves of a finding (DOMAIN.md 8.1), added by apply_clearances.
+    after_clearance: bool = False
 
     @property
     def label(self) -> str:
         """Short name shown in lists and on the visit form."""
+        if self.after_clearance:
+            return AFTER_CLEARANCE_LABELS.get(self.code, self.code)
         return FINDING_LABELS.get(self.code, self.code)
+
+    @property
+    def overridable(self) -> bool:
+        """Whether a written reason may allow work on the area for one visit.
+
+        Only an area to avoid can be overridden, and a break, an operation site or an
+        unchecked lump only by a recorded clearance (DOMAIN.md 8.1).
+        """
+        return self.tier is Tier.AVOID_LOCAL and self.code not in CLEARANCE_ONLY_CODES
 
     @property
     def area_label(self) -> str:
@@ -697,10 +1041,15 @@ class Finding:
         return 0 if self.urgency is None else self.urgency.rank
 
     def concerns(self, side: Side, region: Region) -> bool:
-        """Return whether the finding holds on that side and region."""
+        """Return whether the finding holds on that side and region (any site within it)."""
         on_side = self.side is None or side in self.side.sides
         in_region = self.region is None or self.region.overlaps(region)
         return on_side and in_region
+
+    def concerns_target(self, side: Side, target: Target) -> bool:
+        """Return whether the finding holds on that side and target, its site included."""
+        in_site = self.site is None or self.site in target.sites
+        return in_site and self.concerns(side, target.region)
 
 
 @dataclass(frozen=True)
@@ -767,6 +1116,25 @@ class ScreeningResult:
             f.code in _NO_HEAT_CODES and f.concerns(side, region) for f in self.active_findings
         )
 
+    def bans_cold(self, side: Side, region: Region) -> bool:
+        """Return whether cold packs are ruled out on that side and region (poor blood flow)."""
+        return any(
+            f.code in _NO_COLD_CODES and f.concerns(side, region) for f in self.active_findings
+        )
+
+    def keeps_calf_light(self, side: Side) -> bool:
+        """Return whether the calf of that leg is capped at light (no calf rolling at home).
+
+        A past or cleared clot, recent immobilisation and a recent knee operation all do.
+        """
+        cap = self.cap_for(side, Region.CALF)
+        return cap is not None and cap <= Pressure.LIGHT
+
+    def overridable(self, code: str) -> bool:
+        """Return whether the finding with that code may be overridden for one visit."""
+        finding = self.get_finding(code)
+        return finding is not None and finding.overridable
+
 
 @dataclass(frozen=True)
 class _Rule:
@@ -807,6 +1175,59 @@ _RULES: Mapping[str, _Rule] = {
         LiftedBy.MEDICAL_CLEARANCE,
         urgency=Urgency.URGENT,
         region=Region.KNEE,
+    ),
+    "cold_pale_foot": _Rule(
+        Tier.REFER,
+        "A cold, pale or numb foot needs a doctor's check today. No massage until it is cleared.",
+        LiftedBy.MEDICAL_CLEARANCE,
+        urgency=Urgency.URGENT,
+    ),
+    "baker_cyst": _Rule(
+        Tier.AVOID_LOCAL,
+        "A lump at the back of the knee that may be a Baker's cyst: keep off the back of that"
+        " knee.",
+        LiftedBy.NOTHING,
+        region=Region.KNEE,
+    ),
+    "baker_cyst_burst_signs": _Rule(
+        Tier.REFER,
+        "A calf that is suddenly painful, swollen or red below a Baker's cyst may mean the cyst"
+        " has burst, which looks like a clot: a doctor's check the same day, and no massage"
+        " until it is cleared.",
+        LiftedBy.MEDICAL_CLEARANCE,
+        urgency=Urgency.SAME_DAY,
+        region=Region.CALF,
+    ),
+    "knee_injection": _Rule(
+        Tier.AVOID_LOCAL,
+        "An injection into the knee in the last 14 days: no work over that knee and no heat on it.",
+        LiftedBy.HEALING,
+        region=Region.KNEE,
+    ),
+    "circulation": _Rule(
+        Tier.MODIFY,
+        "Poor blood flow to the legs: no cold packs on that leg, and nothing above medium"
+        " pressure.",
+        LiftedBy.NOTHING,
+        max_pressure=Pressure.MEDIUM,
+    ),
+    "lymphoedema": _Rule(
+        Tier.MODIFY,
+        "Lymphoedema: light pressure only on that leg.",
+        LiftedBy.NOTHING,
+        max_pressure=Pressure.LIGHT,
+    ),
+    "lymphoedema_new": _Rule(
+        Tier.REFER,
+        "Leg swelling that is new or in one leg only needs a doctor's check before any massage.",
+        LiftedBy.MEDICAL_CLEARANCE,
+        urgency=Urgency.BEFORE_TREATMENT,
+    ),
+    "tumour_site": _Rule(
+        Tier.AVOID_LOCAL,
+        "A tumour, or the area where it was treated: no pressure there, even after the"
+        " oncologist's go-ahead.",
+        LiftedBy.NOTHING,
     ),
     "locked_or_numb": _Rule(
         Tier.REFER,
@@ -944,6 +1365,10 @@ _RULES: Mapping[str, _Rule] = {
     ),
 }
 
+# The calf cap a recent knee operation adds (DOMAIN.md 8.2), a finding of its own so that it
+# outlasts the operation site's clearance: it holds while the client is still healing.
+KNEE_SURGERY_CALF = "knee_surgery_calf"
+
 FINDING_LABELS: Mapping[str, str] = {
     "breathless_chest_pain": "Sudden breathlessness or chest pain",
     "dvt_signs": "Calf or thigh signs that need a same-day check",
@@ -971,9 +1396,30 @@ FINDING_LABELS: Mapping[str, str] = {
     "previous_dvt": "Past deep vein clot",
     "cancer": "Cancer",
     "immobilisation": "Recent operation, bed rest or cast",
+    "cold_pale_foot": "Cold, pale or numb foot",
+    "baker_cyst": "Baker's cyst",
+    "baker_cyst_burst_signs": "Signs of a burst Baker's cyst",
+    "knee_injection": "Knee injection in the last 14 days",
+    "circulation": "Poor blood flow to the legs",
+    "lymphoedema": "Lymphoedema",
+    "lymphoedema_new": "New or one-sided leg swelling",
+    "tumour_site": "Tumour site",
+    KNEE_SURGERY_CALF: "Recent knee operation: calf kept light",
 }
 
-_NO_HEAT_CODES = frozenset({"hot_swollen_knee", "recent_knee_injury", "acute_flare"})
+# What a clearance leaves behind (DOMAIN.md 8.1), by the code of the cleared finding.
+AFTER_CLEARANCE_LABELS: Mapping[str, str] = {
+    "dvt_current": "Deep vein clot, cleared: calf kept light",
+    "hot_swollen_knee": "Hot, swollen knee, cleared: no heat, medium at most",
+}
+
+# Lifted only by a recorded clearance: a written override for one visit is refused (8.1).
+CLEARANCE_ONLY_CODES = frozenset({"recent_fracture", "recent_surgery", "unexplained_lump"})
+
+_NO_HEAT_CODES = frozenset(
+    {"hot_swollen_knee", "recent_knee_injury", "acute_flare", "knee_injection"}
+)
+_NO_COLD_CODES = frozenset({"circulation"})
 
 _OTTAWA_WORDS: Mapping[str, str] = {
     "ottawa_kneecap_tender": "the kneecap alone is sore to touch",
@@ -1014,8 +1460,13 @@ def evaluate_screening(
                 region=answer.region if question.asks_region else rule.region,
                 max_pressure=rule.max_pressure,
                 urgency=rule.urgency,
+                site=_SITES.get(question.code),
             )
         )
+        if question.code == "recent_surgery" and asked.version >= _KNEE_SURGERY_CALF_FROM:
+            calf = _knee_surgery_calf(answer)
+            if calf is not None:
+                findings.append(calf)
         if question.code == "recent_knee_injury":
             ottawa = _evaluate_ottawa(answers, age, side=answer.side)
             if ottawa is not None:
@@ -1023,6 +1474,29 @@ def evaluate_screening(
     # Stable sort: strictest first, questionnaire order within a tier.
     findings.sort(key=lambda f: -f.tier.rank)
     return ScreeningResult(findings=tuple(findings), questionnaire_version=asked.version)
+
+
+# Version 1 results were stored without it; evaluating them stays as it was.
+_KNEE_SURGERY_CALF_FROM = 2
+_SITES: Mapping[str, SiteRule] = {"baker_cyst": SiteRule.BACK_OF_KNEE}
+
+
+def _knee_surgery_calf(answer: Answer) -> Finding | None:
+    if answer.region is None or not answer.region.overlaps(Region.KNEE):
+        return None
+    return Finding(
+        code=KNEE_SURGERY_CALF,
+        tier=Tier.MODIFY,
+        reason=(
+            "The weeks after a knee operation are when a clot is most likely: light pressure"
+            " only on the calf of that leg, no foam rolling on that leg, and ask the clot"
+            " signs at every visit."
+        ),
+        lifted_by=LiftedBy.HEALING,
+        side=answer.side,
+        region=Region.CALF,
+        max_pressure=Pressure.LIGHT,
+    )
 
 
 def _evaluate_ottawa(
@@ -1059,13 +1533,57 @@ def apply_clearances(result: ScreeningResult, cleared_codes: Iterable[str]) -> S
     signs this screening found.
     """
     codes = frozenset(cleared_codes)
-    findings = tuple(
-        replace(f, cleared=True)
-        if f.code in codes and f.lifted_by is LiftedBy.MEDICAL_CLEARANCE
-        else f
-        for f in result.findings
-    )
-    return replace(result, findings=findings)
+    findings: list[Finding] = []
+    left: list[Finding] = []
+    for f in result.findings:
+        if f.code in codes and f.lifted_by is LiftedBy.MEDICAL_CLEARANCE and not f.cleared:
+            findings.append(replace(f, cleared=True))
+            after = _after_clearance(f)
+            if after is not None:
+                left.append(after)
+        else:
+            findings.append(f)
+    findings.extend(left)
+    findings.sort(key=lambda f: -f.tier.rank)
+    return replace(result, findings=tuple(findings))
+
+
+def _after_clearance(finding: Finding) -> Finding | None:
+    """What a clearance leaves of a finding (DOMAIN.md 8.1), as an active finding.
+
+    It holds while that screening is the one in force: a later screening that no longer
+    reports the finding ends it, one that does report it refers again.
+    """
+    if finding.code == "dvt_current":
+        return replace(
+            finding,
+            tier=Tier.MODIFY,
+            reason=(
+                "A clot in a deep vein, cleared by a doctor: light pressure only on the calf of"
+                " that leg, no calf foam rolling or calf self-massage at home, and ask the clot"
+                " signs again at every visit."
+            ),
+            lifted_by=LiftedBy.HEALING,
+            region=Region.CALF,
+            max_pressure=Pressure.LIGHT,
+            urgency=None,
+            after_clearance=True,
+        )
+    if finding.code == "hot_swollen_knee":
+        return replace(
+            finding,
+            tier=Tier.MODIFY,
+            reason=(
+                "A hot, swollen knee, cleared by a doctor: the clearance rules out infection,"
+                " not inflammation, so no heat on that knee and nothing above medium there."
+            ),
+            lifted_by=LiftedBy.HEALING,
+            region=Region.KNEE,
+            max_pressure=Pressure.MEDIUM,
+            urgency=None,
+            after_clearance=True,
+        )
+    return None
 
 
 @dataclass(frozen=True)
@@ -1132,13 +1650,18 @@ def with_open_referrals(
 def is_at_least_as_strict(a: ScreeningResult, b: ScreeningResult) -> bool:
     """Return whether result a restricts treatment at least as much as result b.
 
-    Compared: the effective tier; every active finding of b is active in a; and on every side
-    and basic region, a's cap is no looser, and every area b avoids or keeps heat off, a does too.
+    Compared: the effective tier; every active finding of b is active in a; and, unless a
+    refuses treatment altogether, on every side and basic region a's cap is no looser, and
+    every area b avoids or keeps heat or cold off, a does too.
     """
     if a.effective_tier < b.effective_tier:
         return False
     if not {f.code for f in b.active_findings} <= {f.code for f in a.active_findings}:
         return False
+    if a.refuses_treatment:
+        # No treatment at all is stricter than any cap or area b leaves (a cleared clot's
+        # light calf included).
+        return True
     for side in Side:
         for region in BASIC_REGIONS:
             cap_a, cap_b = a.cap_for(side, region), b.cap_for(side, region)
@@ -1147,6 +1670,8 @@ def is_at_least_as_strict(a: ScreeningResult, b: ScreeningResult) -> bool:
             if b.avoids(side, region) and not a.avoids(side, region):
                 return False
             if b.bans_heat(side, region) and not a.bans_heat(side, region):
+                return False
+            if b.bans_cold(side, region) and not a.bans_cold(side, region):
                 return False
     return True
 
@@ -1173,6 +1698,8 @@ def _dump_finding(finding: Finding) -> dict[str, object]:
         "max_pressure": None if finding.max_pressure is None else finding.max_pressure.value,
         "urgency": None if finding.urgency is None else finding.urgency.value,
         "cleared": finding.cleared,
+        **({"site": finding.site.value} if finding.site is not None else {}),
+        **({"after_clearance": True} if finding.after_clearance else {}),
     }
 
 
@@ -1207,6 +1734,9 @@ def _load_finding(data: object) -> Finding:
         not isinstance(raw_pressure, int) or isinstance(raw_pressure, bool)
     ):
         _fail(f"{code}-max_pressure", "A stored pressure is a whole number from 1 to 4.")
+    after_clearance = item.get("after_clearance", False)
+    if not isinstance(after_clearance, bool):
+        _fail(f"{code}-after_clearance", "A stored flag is true or false.")
     return Finding(
         code=code,
         tier=_load_enum(Tier, item.get("tier"), f"{code}-tier"),
@@ -1217,6 +1747,8 @@ def _load_finding(data: object) -> Finding:
         max_pressure=_load_optional_enum(Pressure, raw_pressure, f"{code}-max_pressure"),
         urgency=_load_optional_enum(Urgency, item.get("urgency"), f"{code}-urgency"),
         cleared=cleared,
+        site=_load_optional_enum(SiteRule, item.get("site"), f"{code}-site"),
+        after_clearance=after_clearance,
     )
 
 
@@ -1244,6 +1776,7 @@ class ViolationCode(enum.StrEnum):
     BACK_OF_KNEE = "back_of_knee"
     FIBULAR_HEAD = "fibular_head"
     HEAT_ON_INFLAMED_KNEE = "heat_on_inflamed_knee"
+    COLD_ON_POOR_CIRCULATION = "cold_on_poor_circulation"
 
     @property
     def label(self) -> str:
@@ -1257,6 +1790,7 @@ class ViolationCode(enum.StrEnum):
             "back_of_knee": "Back of the knee",
             "fibular_head": "Outer knee, top of the fibula",
             "heat_on_inflamed_knee": "No heat on this knee",
+            "cold_on_poor_circulation": "No cold on this leg",
         }[self.value]
 
 
@@ -1264,7 +1798,8 @@ class ViolationCode(enum.StrEnum):
 class Violation:
     """One reason a planned entry is refused, shown beside the entry.
 
-    Only an avoided-area violation may be overridden, and then only with a written reason.
+    Only an avoided-area violation may be overridden, and then only with a written reason;
+    a break, an operation site or an unchecked lump not even then (Finding.overridable).
     field names the entry's form field it concerns, or "" for the entry as a whole.
     """
 
@@ -1311,14 +1846,18 @@ def check_technique(result: ScreeningResult, planned: PlannedTechnique) -> list[
     violations.extend(_check_sites(planned))
     region = target.region
     for f in result.active_findings:
-        if f.tier is Tier.AVOID_LOCAL and f.concerns(side, region):
+        if f.tier is Tier.AVOID_LOCAL and f.concerns_target(side, target):
+            then = (
+                "To go ahead anyway, write down why."
+                if f.overridable
+                else "Only a recorded clearance lifts this; a written reason is not enough."
+            )
             violations.append(
                 Violation(
                     ViolationCode.AVOIDED_AREA,
-                    f"This area is to be left alone ({f.area_phrase}). {f.reason} To go"
-                    " ahead anyway, write down why.",
+                    f"This area is to be left alone ({f.area_phrase}). {f.reason} {then}",
                     finding_code=f.code,
-                    overridable=True,
+                    overridable=f.overridable,
                     field="target",
                 )
             )
@@ -1339,8 +1878,19 @@ def check_technique(result: ScreeningResult, planned: PlannedTechnique) -> list[
                 violations.append(
                     Violation(
                         ViolationCode.HEAT_ON_INFLAMED_KNEE,
-                        "No heat on a knee that is inflamed or recently injured; cold is the"
-                        " usual choice.",
+                        "No heat on a knee that is inflamed, recently injured or recently"
+                        " injected; cold is the usual choice.",
+                        finding_code=f.code,
+                        field="technique",
+                    )
+                )
+    if technique is Technique.COLD:
+        for f in result.active_findings:
+            if f.code in _NO_COLD_CODES and f.concerns(side, region):
+                violations.append(
+                    Violation(
+                        ViolationCode.COLD_ON_POOR_CIRCULATION,
+                        "No cold packs on a leg with poor blood flow.",
                         finding_code=f.code,
                         field="technique",
                     )
@@ -1407,6 +1957,20 @@ def _check_sites(planned: PlannedTechnique) -> list[Violation]:
             )
         )
     return found
+
+
+# --- Written reasons --------------------------------------------------------------------------
+
+MIN_REASON_WORDS = 3
+_WORD = re.compile(r"[^\W\d_]{2,}")
+
+
+def is_written_reason(text: str) -> bool:
+    """Return whether a text is a written reason: at least 3 words of 2 or more letters.
+
+    ". . ." and "x x x" are not reasons.
+    """
+    return len(_WORD.findall(text)) >= MIN_REASON_WORDS
 
 
 # --- Loading helpers -------------------------------------------------------------------------

@@ -35,6 +35,7 @@ from clinic.domain.screening import (
     dump_result,
     evaluate_screening,
     find_open_referrals,
+    is_written_reason,
     load_result,
     with_open_referrals,
 )
@@ -575,9 +576,15 @@ def record_override(
         raise RuleViolations.one(
             "finding_code", "Only an area to avoid can be overridden for a visit."
         )
-    if len(reason.split()) < 3:
+    if not finding.overridable:
         raise RuleViolations.one(
-            "reason", "Write the reason in a few words, so others can follow it."
+            "finding_code",
+            f"“{finding.label}” is lifted only by a recorded clearance, not by an override.",
+        )
+    if not is_written_reason(reason):
+        raise RuleViolations.one(
+            "reason",
+            "Write the reason in at least 3 words of letters, so others can follow it.",
         )
     override = FindingOverride(
         clinic_id=client.clinic_id,

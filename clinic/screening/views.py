@@ -17,7 +17,6 @@ from clinic.clients.pages import render_client_page
 from clinic.domain.errors import RuleViolations
 from clinic.domain.screening import (
     Finding,
-    Tier,
     get_questionnaire,
     load_answers,
     load_result,
@@ -159,9 +158,7 @@ def override(client_id: int, screening_id: int) -> str | Response:
     screening = ops.get_screening_or_404(client, screening_id)
     form = OverrideForm()
     form.finding_code.choices = _findings_choices(
-        f
-        for f in ops.result_on(screening, date.today()).active_findings
-        if f.tier is Tier.AVOID_LOCAL
+        f for f in ops.result_on(screening, date.today()).active_findings if f.overridable
     )
     if request.method == "GET":
         form.finding_code.data = request.args.get("finding", "")

@@ -3,34 +3,51 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import replace
 from datetime import date
 
 import pytest
+import textstat
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from clinic.domain.catalogue import BASIC_REGIONS, Laterality, Pressure, Region, Side, SiteRule
+from clinic.domain.catalogue import (
+    BASIC_REGIONS,
+    Laterality,
+    Pressure,
+    Region,
+    Side,
+    SiteRule,
+    Target,
+    Technique,
+)
 from clinic.domain.errors import RuleViolations
 from clinic.domain.screening import (
+    CLEARANCE_ONLY_CODES,
     FINDING_LABELS,
+    KNEE_SURGERY_CALF,
     OTTAWA_CRITERIA,
     QUESTIONNAIRE_VERSION,
     QUESTIONNAIRES,
     QUESTIONS,
     QUESTIONS_BY_CODE,
+    QUESTIONS_V2,
     Answer,
     Finding,
     LiftedBy,
     PastResult,
+    PlannedTechnique,
     Question,
     Questionnaire,
     ScreeningResult,
     Section,
     Tier,
     Urgency,
+    ViolationCode,
     apply_clearances,
     blank_answers,
+    check_technique,
     current_questionnaire,
     dump_answers,
     dump_result,
@@ -38,6 +55,7 @@ from clinic.domain.screening import (
     find_open_referrals,
     get_questionnaire,
     is_at_least_as_strict,
+    is_written_reason,
     load_answers,
     load_result,
     with_open_referrals,
@@ -74,23 +92,28 @@ DOMAIN_ITEMS: dict[str, tuple[str, ...]] = {
     "hot_swollen_knee": ("hot_swollen_knee",),
     "fever_infection": ("fever_infection",),
     "acute_injury_ottawa": ("recent_knee_injury", *OTTAWA_CRITERIA),
-    "locked_or_numb": ("locked_or_numb",),
+    "locked_or_numb": ("locked_or_numb", "cold_pale_foot"),
     "unexplained_pain": ("unexplained_pain",),
     "hypertension_uncontrolled": ("hypertension_uncontrolled",),
     "skin_break": ("skin_break",),
     "recent_fracture": ("recent_fracture",),
     "acute_flare": ("acute_flare",),
-    "recent_surgery": ("recent_surgery",),
+    "recent_surgery": ("recent_surgery", "surgery_cleared"),
     "varicose_veins": ("varicose_veins",),
     "bruise_or_lump": ("bruise", "unexplained_lump"),
     "anticoagulants": ("anticoagulants",),
     "neuropathy": ("neuropathy",),
     "osteoporosis": ("osteoporosis",),
     "pregnancy": ("pregnancy",),
-    "cancer": ("cancer",),
+    "cancer": ("cancer", "tumour_site"),
     "previous_dvt": ("previous_dvt",),
     "post_replacement_cleared": ("post_replacement_cleared",),
     "product_allergy": ("product_allergy",),
+    # DOMAIN.md 8.2
+    "baker_cyst": ("baker_cyst", "baker_cyst_burst_signs"),
+    "knee_injection": ("knee_injection",),
+    "circulation": ("circulation",),
+    "lymphoedema": ("lymphoedema", "lymphoedema_new"),
     # Wells history prompt with no DOMAIN row of its own.
     "wells_immobilisation": ("immobilisation",),
 }
@@ -208,7 +231,11 @@ def test_optional_date_and_detail_are_accepted() -> None:
         recent_surgery=Answer(yes=True, side=R, region=Region.KNEE, detail="replacement"),
         post_replacement_cleared=Answer(yes=True, side=L, date=date(2023, 5, 2)),
     )
-    assert {f.code for f in result.findings} == {"recent_surgery", "post_replacement_cleared"}
+    assert {f.code for f in result.findings} == {
+        "recent_surgery",
+        KNEE_SURGERY_CALF,
+        "post_replacement_cleared",
+    }
 
 
 # --- One row per DOMAIN.md item ---------------------------------------------------------------
@@ -251,12 +278,12 @@ RULE_ROWS: list[
     ("acute_flare", Answer(True, side=R), AVOID, None, None, R, KNEE, HEALING),
     (
         "recent_surgery",
-        Answer(True, side=R, region=KNEE, date=DAY),
+        Answer(True, side=R, region=THIGH, date=DAY),
         AVOID,
         None,
         None,
         R,
-        KNEE,
+        THIGH,
         CLEARANCE,
     ),
     ("varicose_veins", Answer(True, side=B, region=CALF), AVOID, None, None, B, CALF, NOTHING),
@@ -282,6 +309,24 @@ RULE_ROWS: list[
     ("product_allergy", YES, MODIFY, None, None, None, None, NOTHING),
     # Wells history prompt
     ("immobilisation", Answer(True, side=B), MODIFY, None, LIGHT, B, CALF, HEALING),
+    # 8.2 more findings, and 8.6 (a cold, pale or numb foot asked on its own)
+    ("cold_pale_foot", Answer(True, side=L), REFER, U.URGENT, None, L, None, CLEARANCE),
+    ("baker_cyst", Answer(True, side=L), AVOID, None, None, L, KNEE, NOTHING),
+    (
+        "baker_cyst_burst_signs",
+        Answer(True, side=L),
+        REFER,
+        U.SAME_DAY,
+        None,
+        L,
+        CALF,
+        CLEARANCE,
+    ),
+    ("knee_injection", Answer(True, side=R, date=DAY), AVOID, None, None, R, KNEE, HEALING),
+    ("circulation", Answer(True, side=R), MODIFY, None, MEDIUM, R, None, NOTHING),
+    ("lymphoedema", Answer(True, side=L), MODIFY, None, LIGHT, L, None, NOTHING),
+    ("lymphoedema_new", YES, REFER, U.BEFORE_TREATMENT, None, None, None, CLEARANCE),
+    ("tumour_site", Answer(True, side=R, region=THIGH), AVOID, None, None, R, THIGH, NOTHING),
 ]
 
 
@@ -315,8 +360,13 @@ def test_rule_row(
 
 
 def test_every_rule_has_a_row() -> None:
-    with_rules = set(QUESTIONS_BY_CODE) - set(OTTAWA_CRITERIA)
+    # "Has the surgeon cleared massage there?" only prompts recording the clearance (8.1).
+    with_rules = set(QUESTIONS_BY_CODE) - set(OTTAWA_CRITERIA) - {"surgery_cleared"}
     assert {row[0] for row in RULE_ROWS} == with_rules
+
+
+def test_the_surgeon_question_alone_makes_no_finding() -> None:
+    assert screen(surgery_cleared=YES).findings == ()
 
 
 def test_avoid_local_findings_always_name_side_and_region() -> None:
@@ -741,22 +791,31 @@ def sample_yes(question: Question) -> Answer:
     )
 
 
+@pytest.mark.parametrize("cleared", [frozenset(), frozenset(FINDING_LABELS)], ids=["", "cleared"])
 @pytest.mark.parametrize("age", [None, 30, 60])
-def test_adding_any_yes_to_any_other_yes_never_loosens(age: int | None) -> None:
-    # Exhaustive over ordered pairs, so a rare interaction cannot hide from random sampling.
-    singles = {q.code: screen(age, **{q.code: sample_yes(q)}) for q in QUESTIONS}
-    none = screen(age)
+def test_adding_any_yes_to_any_other_yes_never_loosens(
+    age: int | None, cleared: frozenset[str]
+) -> None:
+    # Exhaustive over ordered pairs, so a rare interaction cannot hide from random sampling;
+    # once as screened, once with every clearance recorded (DOMAIN.md 8.1 leaves limits).
+    def cleared_screen(**yes: Answer) -> ScreeningResult:
+        return apply_clearances(screen(age, **yes), cleared)
+
+    singles = {q.code: cleared_screen(**{q.code: sample_yes(q)}) for q in QUESTIONS}
+    none = cleared_screen()
     for first in QUESTIONS:
         assert is_at_least_as_strict(singles[first.code], none), first.code
         for second in QUESTIONS:
             if second is first:
                 continue
-            both = screen(age, **{first.code: sample_yes(first), second.code: sample_yes(second)})
+            both = cleared_screen(
+                **{first.code: sample_yes(first), second.code: sample_yes(second)}
+            )
             assert is_at_least_as_strict(both, singles[first.code]), (first.code, second.code)
             assert both.tier >= singles[first.code].tier
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=300, deadline=None)
 @given(data=st.data(), answers=answer_sets(), age=AGES, cleared=CLEARED)
 def test_one_more_yes_never_makes_the_result_less_strict(
     data: st.DataObject, answers: dict[str, Answer], age: int | None, cleared: frozenset[str]
@@ -777,6 +836,13 @@ def test_one_more_yes_never_makes_the_result_less_strict(
                 assert cap_after <= cap_before
             if before.avoids(side, region):
                 assert after.avoids(side, region)
+            # Heat and cold bans (8.1 cleared hot knee, 8.2 injection and circulation) too.
+            if before.bans_heat(side, region):
+                assert after.bans_heat(side, region)
+            if before.bans_cold(side, region):
+                assert after.bans_cold(side, region)
+        if before.keeps_calf_light(side):
+            assert after.keeps_calf_light(side)
     assert is_at_least_as_strict(after, before)
 
 
@@ -792,7 +858,11 @@ def test_results_round_trip_and_clearances_only_loosen(
     assert is_at_least_as_strict(result, after)
     assert after.tier is result.tier
     assert after.effective_tier <= result.effective_tier
-    assert [f.code for f in after.findings] == [f.code for f in result.findings]
+    kept = [f.code for f in after.findings if not f.after_clearance]
+    assert kept == [f.code for f in result.findings]
+    assert [f.tier.rank for f in after.findings] == sorted(
+        (f.tier.rank for f in after.findings), reverse=True
+    )
     assert after.site_rules == tuple(SiteRule)
     assert [f.tier.rank for f in result.findings] == sorted(
         (f.tier.rank for f in result.findings), reverse=True
@@ -811,9 +881,13 @@ NEW_QUESTION = Question(
 )
 
 
+CURRENT = QUESTIONNAIRE_VERSION
+NEXT = CURRENT + 1
+
+
 def _later_versions() -> dict[str, Questionnaire]:
     """A version that adds a question, one that rewords one and one that retires one."""
-    v1 = QUESTIONNAIRES[1]
+    v1 = QUESTIONNAIRES[CURRENT]
     reworded = tuple(
         replace(q, prompt="Do you take blood thinners, or bruise easily?")
         if q.code == "anticoagulants"
@@ -821,9 +895,9 @@ def _later_versions() -> dict[str, Questionnaire]:
         for q in v1.questions
     )
     return {
-        "adds": Questionnaire(2, (*v1.questions, NEW_QUESTION)),
-        "rewords": Questionnaire(2, reworded),
-        "retires": Questionnaire(2, tuple(q for q in v1.questions if q.code != "bruise")),
+        "adds": Questionnaire(NEXT, (*v1.questions, NEW_QUESTION)),
+        "rewords": Questionnaire(NEXT, reworded),
+        "retires": Questionnaire(NEXT, tuple(q for q in v1.questions if q.code != "bruise")),
     }
 
 
@@ -854,26 +928,26 @@ def test_stored_answers_are_read_with_their_own_version(
     stored_answers = json.loads(json.dumps(dump_answers(answers)))
     stored_result = json.loads(json.dumps(dump_result(evaluate_screening(answers, age=ADULT))))
     newer = _later_versions()[change]
-    monkeypatch.setitem(QUESTIONNAIRES, 2, newer)
-    monkeypatch.setattr("clinic.domain.screening.QUESTIONNAIRE_VERSION", 2)
+    monkeypatch.setitem(QUESTIONNAIRES, NEXT, newer)
+    monkeypatch.setattr("clinic.domain.screening.QUESTIONNAIRE_VERSION", NEXT)
     assert current_questionnaire() is newer
 
-    loaded = load_answers(stored_answers, 1)
+    loaded = load_answers(stored_answers, CURRENT)
     assert loaded == answers
-    assert evaluate_screening(loaded, age=ADULT, questionnaire=get_questionnaire(1)) == (
+    assert evaluate_screening(loaded, age=ADULT, questionnaire=get_questionnaire(CURRENT)) == (
         load_result(stored_result)
     )
-    assert load_result(stored_result).questionnaire_version == 1
+    assert load_result(stored_result).questionnaire_version == CURRENT
     if change != "rewords":
         # The stored answers do not fit the new version, and are never read with it.
         with pytest.raises(RuleViolations):
-            load_answers(stored_answers, 2)
+            load_answers(stored_answers, NEXT)
     # New screenings are taken, stored and read with the new version.
     fresh = blank_answers()
     assert set(fresh) == {q.code for q in newer.questions}
     result = evaluate_screening(fresh, age=ADULT)
-    assert result.questionnaire_version == 2
-    assert load_answers(json.loads(json.dumps(dump_answers(fresh))), 2) == fresh
+    assert result.questionnaire_version == NEXT
+    assert load_answers(json.loads(json.dumps(dump_answers(fresh))), NEXT) == fresh
 
 
 def test_a_version_without_the_ottawa_criteria_still_evaluates() -> None:
@@ -982,3 +1056,326 @@ def test_each_finding_says_what_lifts_it(answers: dict[str, Answer], code: str, 
     finding = screen(**answers).get_finding(code)
     assert finding is not None
     assert words in finding.next_step
+
+
+# --- DOMAIN.md 8.1: findings after a clearance ----------------------------------------------
+
+
+def _planned(
+    technique: Technique, target: Target, side: Side, pressure: Pressure
+) -> PlannedTechnique:
+    return PlannedTechnique(technique, target, side, pressure)
+
+
+def _refused(result: ScreeningResult, planned: PlannedTechnique) -> set[ViolationCode]:
+    return {v.code for v in check_technique(result, planned)}
+
+
+LEFT, RIGHT = Side.LEFT, Side.RIGHT
+T, P = Technique, Pressure
+
+# case, yes answers, cleared codes, the check, side, region, expected
+AFTER_CLEARANCE_ROWS: list[tuple[str, dict[str, Answer], frozenset[str], str, Side, Region, object]] = [
+    # dvt_current: the calf of that leg stays light, like a past clot (previous_dvt).
+    ("dvt_current cleared: calf light", {"dvt_current": Answer(True, side=L)},
+     frozenset({"dvt_current"}), "cap", LEFT, CALF, LIGHT),
+    ("dvt_current cleared: no calf rolling", {"dvt_current": Answer(True, side=L)},
+     frozenset({"dvt_current"}), "calf_light", LEFT, CALF, True),
+    ("dvt_current cleared: other leg free", {"dvt_current": Answer(True, side=L)},
+     frozenset({"dvt_current"}), "cap", RIGHT, CALF, None),
+    ("dvt_current cleared: treatment allowed", {"dvt_current": Answer(True, side=L)},
+     frozenset({"dvt_current"}), "refuses", LEFT, CALF, False),
+    ("dvt_current cleared: same as previous_dvt", {"previous_dvt": Answer(True, side=L)},
+     frozenset(), "cap", LEFT, CALF, LIGHT),
+    ("dvt_current not cleared: refer", {"dvt_current": Answer(True, side=L)},
+     frozenset(), "refuses", LEFT, CALF, True),
+    # hot_swollen_knee: no heat, medium at most on that knee.
+    ("hot_swollen_knee cleared: medium", {"hot_swollen_knee": Answer(True, side=R)},
+     frozenset({"hot_swollen_knee"}), "cap", RIGHT, KNEE, MEDIUM),
+    ("hot_swollen_knee cleared: no heat", {"hot_swollen_knee": Answer(True, side=R)},
+     frozenset({"hot_swollen_knee"}), "bans_heat", RIGHT, KNEE, True),
+    ("hot_swollen_knee cleared: other knee free", {"hot_swollen_knee": Answer(True, side=R)},
+     frozenset({"hot_swollen_knee"}), "bans_heat", LEFT, KNEE, False),
+    ("hot_swollen_knee cleared: thigh free", {"hot_swollen_knee": Answer(True, side=R)},
+     frozenset({"hot_swollen_knee"}), "cap", RIGHT, THIGH, None),
+    # recent_fracture, recent_surgery, unexplained_lump: only a clearance lifts them.
+    ("recent_fracture: no override", {"recent_fracture": Answer(True, side=R, region=THIGH)},
+     frozenset(), "overridable", RIGHT, THIGH, False),
+    ("recent_fracture cleared", {"recent_fracture": Answer(True, side=R, region=THIGH)},
+     frozenset({"recent_fracture"}), "avoids", RIGHT, THIGH, False),
+    ("recent_surgery: no override", {"recent_surgery": Answer(True, side=L, region=THIGH)},
+     frozenset(), "overridable", LEFT, THIGH, False),
+    ("recent_surgery cleared", {"recent_surgery": Answer(True, side=L, region=THIGH)},
+     frozenset({"recent_surgery"}), "avoids", LEFT, THIGH, False),
+    ("unexplained_lump: no override", {"unexplained_lump": Answer(True, side=L, region=CALF)},
+     frozenset(), "overridable", LEFT, CALF, False),
+    ("unexplained_lump cleared", {"unexplained_lump": Answer(True, side=L, region=CALF)},
+     frozenset({"unexplained_lump"}), "avoids", LEFT, CALF, False),
+    ("skin_break: override allowed", {"skin_break": Answer(True, side=L, region=CALF)},
+     frozenset(), "overridable", LEFT, CALF, True),
+    # cancer: the clearance lifts the cap; the tumour area stays avoided.
+    ("cancer cleared: cap lifts", {"cancer": YES, "tumour_site": Answer(True, side=L, region=THIGH)},
+     frozenset({"cancer"}), "cap", RIGHT, CALF, None),
+    ("cancer cleared: tumour avoided", {"cancer": YES, "tumour_site": Answer(True, side=L, region=THIGH)},
+     frozenset({"cancer", "tumour_site"}), "avoids", LEFT, THIGH, True),
+    ("cancer not cleared: medium", {"cancer": YES}, frozenset(), "cap", RIGHT, CALF, MEDIUM),
+]  # fmt: skip
+
+
+def _check(result: ScreeningResult, check: str, side: Side, region: Region) -> object:
+    if check == "cap":
+        return result.cap_for(side, region)
+    if check == "calf_light":
+        return result.keeps_calf_light(side)
+    if check == "refuses":
+        return result.refuses_treatment
+    if check == "bans_heat":
+        return result.bans_heat(side, region)
+    if check == "bans_cold":
+        return result.bans_cold(side, region)
+    if check == "avoids":
+        return result.avoids(side, region)
+    if check == "overridable":
+        # Every reader asks the same question: the finding, the result and the violation.
+        (finding,) = [f for f in result.active_findings if f.tier is Tier.AVOID_LOCAL]
+        target = {THIGH: Target.QUADRICEPS, CALF: Target.CALF, KNEE: Target.KNEE_JOINT}[region]
+        planned = _planned(T.EFFLEURAGE, target, side, P.LIGHT)
+        (violation,) = [
+            v for v in check_technique(result, planned) if v.code is ViolationCode.AVOIDED_AREA
+        ]
+        assert finding.overridable is violation.overridable is result.overridable(finding.code)
+        return violation.overridable
+    raise AssertionError(check)
+
+
+@pytest.mark.parametrize(
+    ("answers", "cleared", "check", "side", "region", "expected"),
+    [row[1:] for row in AFTER_CLEARANCE_ROWS],
+    ids=[row[0] for row in AFTER_CLEARANCE_ROWS],
+)
+def test_after_clearance_row(
+    answers: dict[str, Answer],
+    cleared: frozenset[str],
+    check: str,
+    side: Side,
+    region: Region,
+    expected: object,
+) -> None:
+    result = apply_clearances(screen(**answers), cleared)
+    assert _check(result, check, side, region) == expected
+    # A stored result read back and cleared again says the same.
+    stored = load_result(json.loads(json.dumps(dump_result(screen(**answers)))))
+    assert _check(apply_clearances(stored, cleared), check, side, region) == expected
+
+
+def test_a_cleared_clot_keeps_its_record_and_names_what_is_left() -> None:
+    result = apply_clearances(screen(dvt_current=Answer(True, side=L)), {"dvt_current"})
+    assert [f.code for f in result.cleared_findings] == ["dvt_current"]
+    (left,) = result.active_findings
+    assert (left.tier, left.after_clearance, left.urgency) == (MODIFY, True, None)
+    assert "clot signs" in left.reason and "foam rolling" in left.reason
+    assert left.label != FINDING_LABELS["dvt_current"]
+    deep_calf = _planned(T.PETRISSAGE, Target.CALF, LEFT, P.MEDIUM)
+    assert _refused(result, deep_calf) == {ViolationCode.PRESSURE_ABOVE_CAP}
+    # Clearing twice adds nothing more.
+    assert apply_clearances(result, {"dvt_current"}) == result
+
+
+def test_a_cleared_hot_knee_refuses_heat_and_firm_pressure_there() -> None:
+    result = apply_clearances(screen(hot_swollen_knee=Answer(True, side=R)), {"hot_swollen_knee"})
+    heat = _planned(T.HEAT, Target.KNEE_JOINT, RIGHT, P.LIGHT)
+    assert _refused(result, heat) == {ViolationCode.HEAT_ON_INFLAMED_KNEE}
+    firm = _planned(T.PETRISSAGE, Target.QUADRICEPS_TENDON, RIGHT, P.FIRM)
+    assert ViolationCode.PRESSURE_ABOVE_CAP in _refused(result, firm)
+
+
+def test_a_later_screening_without_the_clot_ends_the_light_calf() -> None:
+    later = apply_clearances(screen(), {"dvt_current"})
+    assert later.cap_for(LEFT, CALF) is None
+
+
+def test_clearance_only_codes_are_the_ones_domain_names() -> None:
+    assert {"recent_fracture", "recent_surgery", "unexplained_lump"} == CLEARANCE_ONLY_CODES
+
+
+# --- DOMAIN.md 8.2: more findings -------------------------------------------------------------
+
+BAKER = {"baker_cyst": Answer(True, side=L)}
+INJECTED = {"knee_injection": Answer(True, side=R, date=DAY)}
+KNEE_OP = {"recent_surgery": Answer(True, side=L, region=KNEE, date=DAY)}
+POOR_FLOW = {"circulation": Answer(True, side=R)}
+LYMPH = {"lymphoedema": Answer(True, side=L)}
+
+# case, yes answers, planned entry, violations expected
+MORE_FINDING_ROWS: list[tuple[str, dict[str, Answer], PlannedTechnique, set[ViolationCode]]] = [
+    ("baker_cyst: back of that knee avoided", BAKER,
+     _planned(T.EFFLEURAGE, Target.BACK_OF_KNEE, LEFT, P.LIGHT), {ViolationCode.AVOIDED_AREA}),
+    ("baker_cyst: popliteus avoided", BAKER,
+     _planned(T.EFFLEURAGE, Target.POPLITEUS, LEFT, P.LIGHT), {ViolationCode.AVOIDED_AREA}),
+    ("baker_cyst: front of that knee allowed", BAKER,
+     _planned(T.EFFLEURAGE, Target.PATELLAR_TENDON, LEFT, P.LIGHT), set()),
+    ("baker_cyst: other knee allowed", BAKER,
+     _planned(T.EFFLEURAGE, Target.BACK_OF_KNEE, RIGHT, P.LIGHT), set()),
+    ("baker_cyst_burst_signs: refer", {**BAKER, "baker_cyst_burst_signs": Answer(True, side=L)},
+     _planned(T.EFFLEURAGE, Target.QUADRICEPS, RIGHT, P.LIGHT), {ViolationCode.REFER_NOT_CLEARED}),
+    ("cold_pale_foot: refer", {"cold_pale_foot": Answer(True, side=R)},
+     _planned(T.EFFLEURAGE, Target.QUADRICEPS, LEFT, P.LIGHT), {ViolationCode.REFER_NOT_CLEARED}),
+    ("knee_injection: that knee avoided", INJECTED,
+     _planned(T.EFFLEURAGE, Target.PATELLAR_TENDON, RIGHT, P.LIGHT), {ViolationCode.AVOIDED_AREA}),
+    ("knee_injection: no heat", INJECTED,
+     _planned(T.HEAT, Target.KNEE_JOINT, RIGHT, P.LIGHT),
+     {ViolationCode.AVOIDED_AREA, ViolationCode.HEAT_ON_INFLAMED_KNEE}),
+    ("knee_injection: thigh allowed", INJECTED,
+     _planned(T.PETRISSAGE, Target.QUADRICEPS, RIGHT, P.FIRM), set()),
+    ("knee surgery: that calf light", KNEE_OP,
+     _planned(T.PETRISSAGE, Target.CALF, LEFT, P.MEDIUM), {ViolationCode.PRESSURE_ABOVE_CAP}),
+    ("knee surgery: light calf allowed", KNEE_OP,
+     _planned(T.EFFLEURAGE, Target.CALF, LEFT, P.LIGHT), set()),
+    ("knee surgery: other calf free", KNEE_OP,
+     _planned(T.PETRISSAGE, Target.CALF, RIGHT, P.FIRM), set()),
+    ("thigh surgery: calf free", {"recent_surgery": Answer(True, side=L, region=THIGH)},
+     _planned(T.PETRISSAGE, Target.CALF, LEFT, P.FIRM), set()),
+    ("circulation: no cold on that leg", POOR_FLOW,
+     _planned(T.COLD, Target.KNEE_JOINT, RIGHT, P.LIGHT), {ViolationCode.COLD_ON_POOR_CIRCULATION}),
+    ("circulation: cold on other leg", POOR_FLOW,
+     _planned(T.COLD, Target.KNEE_JOINT, LEFT, P.LIGHT), set()),
+    ("circulation: medium at most", POOR_FLOW,
+     _planned(T.PETRISSAGE, Target.QUADRICEPS, RIGHT, P.FIRM), {ViolationCode.PRESSURE_ABOVE_CAP}),
+    ("lymphoedema: light on that leg", LYMPH,
+     _planned(T.PETRISSAGE, Target.QUADRICEPS, LEFT, P.MEDIUM), {ViolationCode.PRESSURE_ABOVE_CAP}),
+    ("lymphoedema: other leg free", LYMPH,
+     _planned(T.PETRISSAGE, Target.QUADRICEPS, RIGHT, P.FIRM), set()),
+    ("lymphoedema_new: refer", {**LYMPH, "lymphoedema_new": YES},
+     _planned(T.EFFLEURAGE, Target.QUADRICEPS, RIGHT, P.LIGHT), {ViolationCode.REFER_NOT_CLEARED}),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("answers", "planned", "expected"),
+    [row[1:] for row in MORE_FINDING_ROWS],
+    ids=[row[0] for row in MORE_FINDING_ROWS],
+)
+def test_more_findings_row(
+    answers: dict[str, Answer], planned: PlannedTechnique, expected: set[ViolationCode]
+) -> None:
+    assert _refused(screen(**answers), planned) == expected
+
+
+@pytest.mark.parametrize(
+    ("answers", "check", "side", "region", "expected"),
+    [
+        pytest.param(KNEE_OP, "calf_light", LEFT, CALF, True, id="knee surgery: no calf rolling"),
+        pytest.param(KNEE_OP, "calf_light", RIGHT, CALF, False, id="knee surgery: other leg"),
+        pytest.param(KNEE_OP, "avoids", LEFT, KNEE, True, id="knee surgery: knee avoided"),
+        pytest.param(POOR_FLOW, "bans_cold", RIGHT, KNEE, True, id="circulation: bans cold"),
+        pytest.param(POOR_FLOW, "bans_cold", LEFT, KNEE, False, id="circulation: other leg"),
+        pytest.param(INJECTED, "bans_heat", RIGHT, KNEE, True, id="knee_injection: bans heat"),
+        pytest.param(LYMPH, "cap", LEFT, THIGH, LIGHT, id="lymphoedema: cap"),
+        pytest.param(BAKER, "avoids", LEFT, KNEE, True, id="baker_cyst: avoids (region)"),
+    ],
+)
+def test_more_findings_for_home_care(
+    answers: dict[str, Answer], check: str, side: Side, region: Region, expected: object
+) -> None:
+    assert _check(screen(**answers), check, side, region) == expected
+
+
+def test_the_knee_surgery_calf_cap_outlasts_the_sites_clearance() -> None:
+    result = apply_clearances(screen(**KNEE_OP), {"recent_surgery"})
+    assert not result.avoids(LEFT, KNEE)
+    assert result.keeps_calf_light(LEFT)
+    finding = result.get_finding(KNEE_SURGERY_CALF)
+    assert finding is not None and finding.label == FINDING_LABELS[KNEE_SURGERY_CALF]
+
+
+def test_a_baker_cyst_is_stored_with_its_site() -> None:
+    result = screen(**BAKER)
+    assert result.findings[0].site is SiteRule.BACK_OF_KNEE
+    assert load_result(json.loads(json.dumps(dump_result(result)))) == result
+
+
+# --- Version 1 screenings read and evaluate as before ----------------------------------------
+
+V1 = QUESTIONNAIRES[1]
+
+# Stored version-1 answers (as dump_answers wrote them) and the findings they gave.
+V1_ROWS: list[tuple[str, dict[str, Answer], list[tuple[str, Tier, Pressure | None, Region | None]]]] = [
+    ("none", {}, []),
+    ("knee surgery", {"recent_surgery": Answer(True, side=L, region=KNEE, date=DAY)},
+     [("recent_surgery", AVOID, None, KNEE)]),
+    ("numb foot", {"locked_or_numb": Answer(True, side=R)}, [("locked_or_numb", REFER, None, None)]),
+    ("clot", {"dvt_current": Answer(True, side=L)}, [("dvt_current", REFER, None, None)]),
+    ("cancer", {"cancer": YES}, [("cancer", MODIFY, MEDIUM, None)]),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("yes", "expected"), [row[1:] for row in V1_ROWS], ids=[row[0] for row in V1_ROWS]
+)
+def test_version_1_screenings_read_and_evaluate_as_before(
+    yes: dict[str, Answer], expected: list[tuple[str, Tier, Pressure | None, Region | None]]
+) -> None:
+    assert QUESTIONNAIRE_VERSION == 2
+    answers = {**blank_answers(V1), **yes}
+    stored = json.loads(json.dumps(dump_answers(answers, V1)))
+    assert set(stored) == {q.code for q in V1.questions}
+    loaded = load_answers(stored, 1)
+    assert loaded == answers
+    result = evaluate_screening(loaded, age=ADULT, questionnaire=V1)
+    assert result.questionnaire_version == 1
+    got = [(f.code, f.tier, f.max_pressure, f.region) for f in result.findings]
+    assert got == expected
+    assert load_result(json.loads(json.dumps(dump_result(result)))) == result
+    # The version 2 questions are never asked of a version 1 screening.
+    with pytest.raises(RuleViolations):
+        load_answers(stored, 2)
+
+
+def test_version_1_questions_are_unchanged() -> None:
+    assert V1.questions[2].prompt.startswith("Has a doctor found a clot in a deep vein (DVT)")
+    assert "not yet said that massage is safe" in V1.questions[2].prompt
+    assert len(V1.questions) == 29
+    assert not V1.asks("baker_cyst")
+
+
+# --- DOMAIN.md 8.6: wording --------------------------------------------------------------------
+
+NEGATIONS = re.compile(r"\b(not|never|no longer|n't|yet)\b", re.IGNORECASE)
+
+
+@pytest.mark.parametrize("question", QUESTIONS_V2, ids=lambda q: q.code)
+def test_each_question_reads_at_grade_8_or_below(question: Question) -> None:
+    assert float(textstat.flesch_kincaid_grade(question.prompt)) <= 8, question.prompt
+
+
+@pytest.mark.parametrize("question", QUESTIONS_V2, ids=lambda q: q.code)
+def test_each_question_has_no_negation_inside(question: Question) -> None:
+    assert NEGATIONS.search(question.prompt) is None, question.prompt
+    assert question.prompt.count("?") == 1 and question.prompt.endswith("?")
+
+
+def test_the_cold_foot_is_asked_on_its_own() -> None:
+    prompt = QUESTIONS_BY_CODE["cold_pale_foot"].prompt
+    assert "injury" not in prompt.lower()
+    assert "cold" in prompt and "numb" in prompt
+
+
+# --- Written reasons ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "written"),
+    [
+        (". . .", False),
+        ("x x x", False),
+        ("1 2 3", False),
+        ("ok ok", False),
+        ("", False),
+        ("Scab healed, light", True),
+        ("Surgeon's note seen", True),
+        ("ab cd ef", True),
+        ("Cicatrice guérie, léger", True),
+    ],
+)
+def test_is_written_reason(text: str, written: bool) -> None:
+    assert is_written_reason(text) is written

@@ -6,9 +6,19 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
+from markupsafe import escape
 from sqlalchemy import func, select
 
-from clinic.domain.screening import QUESTIONS, Tier, evaluate_screening, load_answers, load_result
+from clinic.domain.screening import (
+    KNEE_SURGERY_CALF,
+    QUESTIONNAIRE_VERSION,
+    QUESTIONS,
+    QUESTIONS_BY_CODE,
+    Tier,
+    evaluate_screening,
+    load_answers,
+    load_result,
+)
 from clinic.extensions import db
 from clinic.models import (
     Clearance,
@@ -59,7 +69,7 @@ def test_take_a_clear_screening(app, logged_in, clinic_world):
     page = logged_in.get(f"/clients/{client_id}").get_data(as_text=True)
     assert "Not screened." in page
     form = logged_in.get(f"/clients/{client_id}/screening/new").get_data(as_text=True)
-    assert "In one calf or thigh" in form
+    assert "Is one calf or thigh painful" in form
     response = logged_in.post(f"/clients/{client_id}/screening/new", data=form_data())
     assert response.status_code == 302
     with app.app_context():
@@ -69,7 +79,7 @@ def test_take_a_clear_screening(app, logged_in, clinic_world):
         assert screening.tier is Tier.CLEAR
         assert screening.signed_by_id == clinic_world.a.therapist_id
         assert screening.taken_on == TODAY
-        assert screening.questionnaire_version == 1
+        assert screening.questionnaire_version == QUESTIONNAIRE_VERSION
         client = db.session.get_one(Client, client_id)
         assert client.screening_tier is Tier.CLEAR
         assert client.version == 1, "a screening must not bump the intake's version"
@@ -407,7 +417,7 @@ def test_override_of_an_avoided_area_for_today(app, logged_in, clinic_world):
     url = f"/clients/{client_id}/screening/{screening_id}/override"
     short = logged_in.post(url, data={"finding_code": "skin_break", "reason": "fine"})
     assert short.status_code == 200
-    assert "Write the reason in a few words" in short.get_data(as_text=True)
+    assert "at least 3 words of letters" in short.get_data(as_text=True)
     assert count(app, FindingOverride) == 0
     done = logged_in.post(
         url, data={"finding_code": "skin_break", "reason": "Scab healed, light strokes only"}
@@ -480,3 +490,109 @@ def test_screening_pages_need_sign_in(client, clinic_world):
         response = client.get(url)
         assert response.status_code == 302
         assert "/login" in response.headers["Location"]
+
+
+# --- Questionnaire version 2 (DOMAIN.md 8.2 and 8.6) -------------------------------------------
+
+NEW_ITEMS = {
+    "baker_cyst": {"side": "left"},
+    "knee_injection": {"side": "right", "date": TODAY.isoformat()},
+    "circulation": {"side": "right"},
+    "lymphoedema": {"side": "left"},
+    "recent_surgery": {"side": "left", "region": "knee", "date": TODAY.isoformat()},
+    "surgery_cleared": True,
+    "cold_pale_foot": {"side": "left", "detail": "Typed cold foot note"},
+}
+
+
+def test_the_form_shows_the_new_questions_and_saves_them(app, logged_in, clinic_world):
+    client_id = new_client(app, clinic_world)
+    form = logged_in.get(f"/clients/{client_id}/screening/new").get_data(as_text=True)
+    for code in (*NEW_ITEMS, "baker_cyst_burst_signs", "lymphoedema_new", "tumour_site"):
+        assert escape(QUESTIONS_BY_CODE[code].prompt) in form, code
+        assert f'name="{code}-answer"' in form
+    response = logged_in.post(f"/clients/{client_id}/screening/new", data=form_data(**NEW_ITEMS))
+    assert response.status_code == 302
+    with app.app_context():
+        screening = db.session.scalars(
+            select(Screening).where(Screening.client_id == client_id)
+        ).one()
+        assert screening.questionnaire_version == QUESTIONNAIRE_VERSION == 2
+        answers = load_answers(screening.answers, 2)
+        assert answers["knee_injection"].date == TODAY
+        assert answers["cold_pale_foot"].detail == "Typed cold foot note"
+        assert answers["surgery_cleared"].yes
+        result = load_result(screening.result)
+        codes = {f.code for f in result.findings}
+        assert codes == {
+            "cold_pale_foot",
+            "baker_cyst",
+            "knee_injection",
+            "circulation",
+            "lymphoedema",
+            "recent_surgery",
+            KNEE_SURGERY_CALF,
+        }
+        assert screening.tier is Tier.REFER
+    detail = logged_in.get(f"/clients/{client_id}/screening/{screening.id}")
+    page = detail.get_data(as_text=True)
+    assert "Baker&#39;s cyst" in page or "Baker's cyst" in page
+    assert "Poor blood flow to the legs" in page
+
+
+def test_a_new_question_needs_its_leg(app, logged_in, clinic_world):
+    client_id = new_client(app, clinic_world)
+    before = count(app, Screening)
+    response = logged_in.post(
+        f"/clients/{client_id}/screening/new", data=form_data(circulation=True)
+    )
+    assert response.status_code == 200
+    assert "Choose which leg." in response.get_data(as_text=True)
+    assert count(app, Screening) == before
+
+
+@pytest.mark.parametrize("code", ["recent_surgery", "recent_fracture", "unexplained_lump"])
+def test_an_override_is_refused_where_only_a_clearance_lifts(app, logged_in, clinic_world, code):
+    a = clinic_world.a
+    client_id = new_client(app, clinic_world)
+    screening_id = factories.make_screening(
+        app, client_id, a.therapist_id, **{code: {"side": "left", "region": "thigh"}}
+    )
+    url = f"/clients/{client_id}/screening/{screening_id}/override"
+    page = logged_in.get(url).get_data(as_text=True)
+    assert f'value="{code}"' not in page
+    refused = logged_in.post(url, data={"finding_code": code, "reason": "Surgeon said it is fine"})
+    assert refused.status_code == 200
+    assert count(app, FindingOverride) == 0
+
+
+@pytest.mark.parametrize("reason", [". . .", "x x x", "ok 1 2"])
+def test_an_override_reason_needs_three_words_of_letters(app, logged_in, clinic_world, reason):
+    a = clinic_world.a
+    client_id = new_client(app, clinic_world)
+    screening_id = factories.make_screening(
+        app, client_id, a.therapist_id, skin_break={"side": "left", "region": "shin"}
+    )
+    url = f"/clients/{client_id}/screening/{screening_id}/override"
+    refused = logged_in.post(url, data={"finding_code": "skin_break", "reason": reason})
+    assert "at least 3 words of letters" in refused.get_data(as_text=True)
+    assert count(app, FindingOverride) == 0
+
+
+def test_a_cleared_clot_shows_its_light_calf_on_the_client_page(app, logged_in, clinic_world):
+    a = clinic_world.a
+    client_id = new_client(app, clinic_world)
+    screening_id = factories.make_screening(
+        app, client_id, a.therapist_id, dvt_current={"side": "left"}
+    )
+    cleared = logged_in.post(
+        f"/clients/{client_id}/screening/{screening_id}/clearance",
+        data={"finding_code": "dvt_current", "given_by": "Dr. Lee", "given_on": TODAY.isoformat()},
+    )
+    assert cleared.status_code == 302
+    page = logged_in.get(f"/clients/{client_id}").get_data(as_text=True)
+    assert (
+        "light pressure at most on the left calf, deep vein clot, cleared: calf kept light" in page
+    )
+    with app.app_context():
+        assert db.session.get_one(Client, client_id).screening_tier is Tier.MODIFY

@@ -29,6 +29,9 @@ YESTERDAY = TODAY - timedelta(days=1)
 DVT_LABEL = "calf or thigh signs that need a same-day check"
 FEVER_LABEL = "fever or infection"
 STILL_OPEN = "Referral still open: record the clearance."
+# The version new screenings are taken with, and a made-up next one.
+CURRENT = screening_domain.QUESTIONNAIRE_VERSION
+NEXT = CURRENT + 1
 
 
 def screening_data(
@@ -37,7 +40,7 @@ def screening_data(
     **yes: dict[str, str] | bool,
 ) -> dict[str, Any]:
     """What the screening form posts: no to every question but those named."""
-    asked = questionnaire or get_questionnaire(1)
+    asked = questionnaire or get_questionnaire(CURRENT)
     data: dict[str, Any] = {"taken_on": taken_on.isoformat(), "sign": "y"}
     for question in asked.questions:
         if not question.code.startswith("ottawa_"):
@@ -256,14 +259,14 @@ ADDED = Question(
 )
 
 
-def _version_2(change: str) -> Questionnaire:
-    v1 = QUESTIONNAIRES[1]
+def _next_version(change: str) -> Questionnaire:
+    v1 = QUESTIONNAIRES[CURRENT]
     if change == "adds":
-        return Questionnaire(2, (*v1.questions, ADDED))
+        return Questionnaire(NEXT, (*v1.questions, ADDED))
     if change == "retires":
-        return Questionnaire(2, tuple(q for q in v1.questions if q.code != "bruise"))
+        return Questionnaire(NEXT, tuple(q for q in v1.questions if q.code != "bruise"))
     return Questionnaire(
-        2,
+        NEXT,
         tuple(
             Question(q.code, q.section, "Do you take blood thinners?") if q.code == "anticoagulants"
             else q
@@ -294,14 +297,14 @@ def test_a_new_questionnaire_version_breaks_no_stored_screening(
         data={"finding_code": "skin_break", "reason": "Healed over, light strokes only"},
     )
 
-    newer = _version_2(change)
-    monkeypatch.setitem(QUESTIONNAIRES, 2, newer)
-    monkeypatch.setattr(screening_domain, "QUESTIONNAIRE_VERSION", 2)
+    newer = _next_version(change)
+    monkeypatch.setitem(QUESTIONNAIRES, NEXT, newer)
+    monkeypatch.setattr(screening_domain, "QUESTIONNAIRE_VERSION", NEXT)
 
     # Every stored screening reads through the domain with its own version.
     with app.app_context():
         stored = list(db.session.scalars(select(Screening).order_by(Screening.id)))
-        assert {s.questionnaire_version for s in stored} == {1}
+        assert {s.questionnaire_version for s in stored} == {CURRENT}
         for screening in stored:
             version = get_questionnaire(screening.questionnaire_version)
             answers = load_answers(screening.answers, screening.questionnaire_version)
@@ -324,7 +327,7 @@ def test_a_new_questionnaire_version_breaks_no_stored_screening(
             response = logged_in.get(url)
             assert response.status_code == 200, url
     detail = logged_in.get(f"/clients/{client_id}/screening/{first}").get_data(as_text=True)
-    assert "Questionnaire version 1" in detail
+    assert f"Questionnaire version {CURRENT}" in detail
     assert "Bruise" in detail or "bruise" in detail
 
     # A new screening is taken with the new version and reads back with it.
@@ -332,7 +335,7 @@ def test_a_new_questionnaire_version_breaks_no_stored_screening(
     assert (ADDED.prompt in form) is (change == "adds")
     fresh = screen(logged_in, client_id, questionnaire=newer)
     with app.app_context():
-        assert db.session.get_one(Screening, fresh).questionnaire_version == 2
+        assert db.session.get_one(Screening, fresh).questionnaire_version == NEXT
     assert logged_in.get(f"/clients/{client_id}/screening/{fresh}").status_code == 200
     assert logged_in.get(f"/clients/{client_id}/screening/{first}").status_code == 200
 
@@ -435,3 +438,45 @@ def test_a_refused_clearance_keeps_what_was_typed(app, logged_in, clinic_world):
         ("Medical clearance form (shown again, not saved)", screening_id)
     ]
     assert entries(app, client_id=client_id, action=AuditAction.CREATE) == []
+
+
+# --- overrides the operation refuses (DOMAIN.md 8.1; written reasons) -----------------------
+
+
+@pytest.mark.parametrize(
+    ("code", "reason", "field"),
+    [
+        ("recent_surgery", "Surgeon said it is fine", "finding_code"),
+        ("recent_fracture", "Bone has healed well", "finding_code"),
+        ("unexplained_lump", "Lump checked by doctor", "finding_code"),
+        ("skin_break", ". . .", "reason"),
+        ("skin_break", "x x x", "reason"),
+    ],
+)
+def test_record_override_refuses(app, clinic_world, code, reason, field):
+    from flask_login import login_user
+
+    from clinic.audit.trail import Actor
+    from clinic.domain.errors import RuleViolations
+    from clinic.models import FindingOverride, User
+    from clinic.screening import operations as screening_ops
+
+    a = clinic_world.a
+    client_id = new_client(app, clinic_world)
+    screening_id = factories.make_screening(
+        app, client_id, a.therapist_id, **{code: {"side": "left", "region": "thigh"}}
+    )
+    with app.test_request_context():
+        user = db.session.get_one(User, a.therapist_id)
+        login_user(user)
+        with pytest.raises(RuleViolations) as refused:
+            screening_ops.record_override(
+                Actor.of(user),
+                db.session.get_one(Client, client_id),
+                db.session.get_one(Screening, screening_id),
+                finding_code=code,
+                reason=reason,
+                visit_on=TODAY,
+            )
+        assert refused.value.field == field
+        assert db.session.scalars(select(FindingOverride)).first() is None
