@@ -34,6 +34,10 @@ HANDOUT = (
 # The endpoint of every PDF the app makes, the URL of one with the corpus, what it must print.
 PDFS: dict[str, tuple[str, tuple[str, ...]]] = {
     "visits.note_pdf": ("/clients/{c.client_id}/visits/{c.signed_visit_id}/note.pdf", NOTE),
+    "visits.aftercare_pdf": (
+        "/clients/{c.client_id}/visits/{c.signed_visit_id}/aftercare.pdf",
+        ("ClinicSettingsForm.name", *CLIENT),
+    ),
     "homecare.preview": ("/clients/{c.client_id}/homecare/{c.plan_id}/preview.pdf", HANDOUT),
     "homecare.handout": ("/clients/{c.client_id}/homecare/handouts/{c.handout_id}.pdf", HANDOUT),
 }
@@ -114,7 +118,10 @@ def test_every_pdf_prints_the_corpus_as_text_and_fetches_nothing(
         for key in keys:
             for part in plain_parts(corpus.values[key]):
                 assert part in text, f"{endpoint}: {key} is not printed literally: {part!r}"
-        for payload in PDF_PAYLOADS:
+        # Every payload saved into a field this PDF prints must come out as text.
+        printed = [p for p in PDF_PAYLOADS if any(p in corpus.values[key] for key in keys)]
+        assert printed, f"{endpoint}: none of its fields holds a payload"
+        for payload in printed:
             assert squash(payload) in text, f"{endpoint}: {payload!r} is not printed"
         # An image or a link from a payload would mean it was read as markup.
         assert not any(page.images for page in reader.pages), f"{endpoint} has an image"

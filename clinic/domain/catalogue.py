@@ -7,6 +7,7 @@ Sources (DOMAIN.md):
 | Pressure ordinal light=1 < medium=2 < firm=3 < deep=4 | DOMAIN.md section 2 |
 | Technique, Target, ALLOWED_TARGETS, typical doses | DOMAIN.md section 3 (seeds 000 and 004) |
 | SiteRule and TARGET_SITES | DOMAIN.md section 1.4 |
+| HOLD_RANGES, HELD_PRESSURE_SITES, techniques without a pressure level | DOMAIN.md section 8.3 |
 
 Judgement calls on the section 3 table, recorded so the lead can reverse them:
 
@@ -24,6 +25,9 @@ Judgement calls on the section 3 table, recorded so the lead can reverse them:
 - The popliteus sits in the back of the knee, so the back-of-knee rule applies to it; the
   hamstring tendons (biceps femoris) and the LCL attach at the fibular head, so the fibular-head
   rule applies to them.
+- A myofascial hold is held pressure (DOMAIN.md 8.3) but no source gives its length: it takes
+  the trigger-point range (30 to 60 seconds, 90 at most). Joint mobilisation, heat and cold do
+  not hold either: a hold time is refused on them, as on gliding, kneading and friction.
 - The great saphenous vein rule is shown on every visit but tied to no target: the vein runs
   behind the MCL and across the inner hamstring tendons, so tying it to either would cap classic
   MCL friction at light, which no source asks for.
@@ -33,6 +37,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
+from dataclasses import dataclass
 from types import MappingProxyType
 
 
@@ -257,19 +262,34 @@ class Technique(enum.StrEnum):
 
     @property
     def typical_dose(self) -> str:
-        """How long or how often the technique is usually given, for the visit form's hint."""
-        return {
+        """How long or how often the technique is usually given, for the visit form's hint.
+
+        The hold of a technique that holds comes from HOLD_RANGES, the one place for it.
+        """
+        dose = {
             "effleurage": "A few minutes; about ten strokes to warm up.",
             "petrissage": "3 to 5 minutes for each muscle group.",
             "cross_fibre_friction": "About 2 minutes for each tendon or ligament.",
             "circular_friction": "3 to 5 minutes.",
-            "trigger_point": "Hold each point 5 to 60 seconds; 5 to 10 minutes in all.",
+            "trigger_point": "Firm but not painful; 5 to 10 minutes in all.",
             "myofascial_release": "A few minutes.",
-            "passive_stretch": "Hold 15 to 30 seconds; 2 or 3 times.",
+            "passive_stretch": "2 or 3 times.",
             "joint_mobilisation": "A few slow repetitions, within comfort.",
             "heat": "15 to 20 minutes (10 to 15 within a full routine), a towel under the pack.",
             "cold": "15 to 20 minutes (10 to 15 within a full routine), a towel under the pack.",
         }[self.value]
+        held = self.hold_range
+        return dose if held is None else f"{dose} Hold: {held.words}."
+
+    @property
+    def has_pressure(self) -> bool:
+        """Whether the technique is given at a pressure level (heat, cold and mobilisation not)."""
+        return self not in NO_PRESSURE_TECHNIQUES
+
+    @property
+    def hold_range(self) -> HoldRange | None:
+        """How long one hold lasts, or None for a technique that does not hold."""
+        return HOLD_RANGES.get(self)
 
     @property
     def targets(self) -> frozenset[Target]:
@@ -354,3 +374,33 @@ TARGET_SITES: Mapping[Target, frozenset[SiteRule]] = MappingProxyType(
         Target.HAMSTRING_TENDONS: frozenset({SiteRule.FIBULAR_HEAD}),
     }
 )
+
+
+@dataclass(frozen=True)
+class HoldRange:
+    """How long one hold of a technique lasts: the usual range and the most allowed."""
+
+    usual_from: int
+    usual_to: int
+    most: int
+
+    @property
+    def words(self) -> str:
+        """The range in words, for hints and refusals."""
+        return f"{self.usual_from} to {self.usual_to} seconds a hold, {self.most} seconds at most"
+
+
+# The one place for hold lengths (DOMAIN.md 8.3; seed 000: trigger points 30-60 s, stretch 30 s).
+HOLD_RANGES: Mapping[Technique, HoldRange] = MappingProxyType(
+    {
+        Technique.TRIGGER_POINT: HoldRange(30, 60, 90),
+        Technique.MYOFASCIAL_RELEASE: HoldRange(30, 60, 90),
+        Technique.PASSIVE_STRETCH: HoldRange(15, 30, 60),
+    }
+)
+
+# Given without a pressure level: the form asks for none and the note prints none.
+NO_PRESSURE_TECHNIQUES = frozenset({Technique.JOINT_MOBILISATION, Technique.HEAT, Technique.COLD})
+
+# The site rules that forbid held pressure: every entry with a hold time is refused there.
+HELD_PRESSURE_SITES = frozenset({SiteRule.KNEECAP, SiteRule.BACK_OF_KNEE, SiteRule.FIBULAR_HEAD})

@@ -3,20 +3,33 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import MISSING, dataclass, fields
 from datetime import date
 from decimal import Decimal
 
-from clinic.domain.catalogue import Pressure, Side, Target, Technique
+from clinic.domain.catalogue import (
+    HELD_PRESSURE_SITES,
+    HOLD_RANGES,
+    NO_PRESSURE_TECHNIQUES,
+    Pressure,
+    Side,
+    SiteRule,
+    Target,
+    Technique,
+)
 from clinic.domain.errors import Problem, row_key
 from clinic.domain.screening import (
+    Finding,
     PlannedTechnique,
     ScreeningResult,
     Tier,
     Violation,
     check_technique,
 )
+
+# The shared rule for written reasons (at least 3 words of letters), re-exported for the tests.
+from clinic.domain.screening import is_written_reason as is_written_reason
 from clinic.domain.screening_status import ScreeningState, ScreeningStatus
 
 MIN_ENTRY_MINUTES = Decimal("0.5")
@@ -26,7 +39,6 @@ MAX_VISIT_MINUTES = 240
 # A rise of two points on the 0-10 scale is the smallest change that matters to patients
 # (Farrar 2001, DOMAIN.md section 4); a visit that leaves pain that much higher is flagged.
 ADVERSE_PAIN_RISE = 2
-MIN_OVERRIDE_WORDS = 3
 # The most technique entries one note holds; more are refused, never cut off.
 MAX_ENTRIES = 40
 
@@ -66,6 +78,9 @@ class AdverseResponse(enum.StrEnum):
     MORE_PAIN = "more_pain"
     DIZZINESS = "dizziness"
     BRUISING = "bruising"
+    CALF_PAIN = "calf_pain"
+    NUMB_FOOT = "numb_foot"
+    REDNESS = "redness"
     OTHER = "other"
 
     @property
@@ -76,8 +91,39 @@ class AdverseResponse(enum.StrEnum):
             "more_pain": "More pain",
             "dizziness": "Dizziness or light-headedness",
             "bruising": "Bruising",
+            "calf_pain": "New pain or swelling in a calf (warning sign)",
+            "numb_foot": "Numbness or a weak foot after work near the outer knee (warning sign)",
+            "redness": "Swelling or redness that keeps increasing (warning sign)",
             "other": "Other (say what in the note)",
         }[self.value]
+
+    @property
+    def is_red_flag(self) -> bool:
+        """Whether the response is a warning sign that calls for a referral."""
+        return self in _RED_FLAGS
+
+    @property
+    def referral_advice(self) -> str:
+        """What to advise after a warning sign, in plain words (empty for other responses)."""
+        return {
+            "calf_pain": (
+                "A painful, swollen, warm or red calf can be a clot: the client sees a doctor"
+                " the same day, or calls emergency services if breathless or with chest pain."
+            ),
+            "numb_foot": (
+                "Numbness or a weak foot after work near the outer knee can mean the nerve there"
+                " was pressed: the client sees a doctor the same day."
+            ),
+            "redness": (
+                "Swelling or redness that keeps increasing needs a doctor's check: the client"
+                " sees a doctor soon, the same day if it is hot or spreading."
+            ),
+        }.get(self.value, "")
+
+
+_RED_FLAGS = frozenset(
+    {AdverseResponse.CALF_PAIN, AdverseResponse.NUMB_FOOT, AdverseResponse.REDNESS}
+)
 
 
 @dataclass(frozen=True)
@@ -90,7 +136,8 @@ class EntryDetails:
     technique: Technique
     target: Target
     side: Side
-    pressure: Pressure
+    # None for a technique given without a pressure level (joint mobilisation, heat, cold).
+    pressure: Pressure | None
     minutes: Decimal
     repetitions: int | None = None
     hold_seconds: int | None = None
@@ -106,7 +153,76 @@ class EntryDetails:
 
 # Every field of an entry, in order: the form's row, the stored row and the printed line.
 ENTRY_FIELDS = tuple(field.name for field in fields(EntryDetails))
-REQUIRED_ENTRY_FIELDS = tuple(f.name for f in fields(EntryDetails) if f.default is MISSING)
+# The fields every entry needs; the pressure is needed too, unless the technique has none.
+REQUIRED_ENTRY_FIELDS = tuple(
+    f.name for f in fields(EntryDetails) if f.default is MISSING and f.name != "pressure"
+)
+
+
+REASON_TOO_SHORT = (
+    'Write the reason in at least 3 words of letters, for example "Scar healed, surgeon agreed".'
+)
+
+
+def check_dose(entry: EntryDetails) -> list[Problem]:
+    """List what is wrong with an entry's pressure and hold time (DOMAIN.md 8.3).
+
+    Every refusal states the allowed range. A hold time makes the entry held pressure, which
+    the kneecap, back-of-knee and fibular-head rules forbid whatever the technique.
+    """
+    problems: list[Problem] = []
+    technique = entry.technique
+    if technique.has_pressure and entry.pressure is None:
+        problems.append(Problem("pressure", "Choose the pressure, from light to deep."))
+    if not technique.has_pressure and entry.pressure is not None:
+        problems.append(
+            Problem(
+                "pressure",
+                f"{technique.label} has no pressure level: leave the pressure empty"
+                f" ({_no_pressure_words()} are given without one).",
+            )
+        )
+    hold = entry.hold_seconds
+    if hold is None:
+        return problems
+    allowed = technique.hold_range
+    if allowed is None:
+        problems.append(
+            Problem(
+                "hold_seconds",
+                f"{technique.label} does not hold on one spot: leave the hold empty."
+                f" Only {_holding_words()} take a hold.",
+            )
+        )
+    elif not 1 <= hold <= allowed.most:
+        problems.append(
+            Problem(
+                "hold_seconds",
+                f"A hold of {hold} seconds is too long for {technique.label.lower()}: "
+                f"{allowed.words}.",
+            )
+        )
+    for site in sorted(HELD_PRESSURE_SITES & entry.target.sites):
+        problems.append(
+            Problem(
+                "hold_seconds",
+                f"No held pressure here ({site.label.lower()}): an entry with a hold time"
+                f" is held pressure, whatever the technique. {site.rule}",
+            )
+        )
+    return problems
+
+
+def _no_pressure_words() -> str:
+    names = [t.label.split(" (")[0].lower() for t in Technique if t in NO_PRESSURE_TECHNIQUES]
+    return ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def _holding_words() -> str:
+    named = [
+        f"{t.label.split(' (')[0].lower()} ({r.most} s at most)" for t, r in HOLD_RANGES.items()
+    ]
+    return ", ".join(named[:-1]) + " and " + named[-1]
 
 
 def check_entry(
@@ -118,12 +234,26 @@ def check_entry(
     or when an override of that finding was recorded for the visit's day (overridden holds
     those finding codes); every other violation is final.
     """
-    planned = PlannedTechnique(entry.technique, entry.target, entry.side, entry.pressure)
-    return [
-        Problem(_field_of(violation), violation.reason)
-        for violation in check_technique(result, planned)
+    problems = [
+        Problem(_field_of(violation), _refusal(violation, entry))
+        for violation in check_technique(result, _planned(entry))
         if not (violation.overridable and _is_overridden(violation, entry, overridden))
     ]
+    return problems + check_dose(entry)
+
+
+def _planned(entry: EntryDetails) -> PlannedTechnique:
+    # A technique without a pressure level is checked as the lightest touch: caps never
+    # refuse it, and the site and avoided-area rules still do.
+    return PlannedTechnique(
+        entry.technique, entry.target, entry.side, entry.pressure or Pressure.LIGHT
+    )
+
+
+def _refusal(violation: Violation, entry: EntryDetails) -> str:
+    if violation.overridable and entry.override_reason.strip():
+        return f"{violation.reason} {REASON_TOO_SHORT}"
+    return violation.reason
 
 
 def check_entries(
@@ -144,7 +274,40 @@ def check_entries(
 def _is_overridden(violation: Violation, entry: EntryDetails, overridden: Collection[str]) -> bool:
     if violation.finding_code in overridden:
         return True
-    return len(entry.override_reason.split()) >= MIN_OVERRIDE_WORDS
+    return is_written_reason(entry.override_reason)
+
+
+def entry_allowance(
+    result: ScreeningResult, entry: EntryDetails, *, overrides: Mapping[str, str]
+) -> str:
+    """Say why an entry that passed its checks was allowed, for the signed note.
+
+    overrides maps the finding codes overridden for the visit's day to their reasons.
+    """
+    reasons: list[str] = []
+    for violation in check_technique(result, _planned(entry)):
+        if not violation.overridable:
+            continue
+        code = violation.finding_code
+        label = _finding_label(result, code)
+        if code is not None and code in overrides:
+            reasons.append(f"allowed by the override for that day ({label}): {overrides[code]}")
+        else:
+            reasons.append(f"allowed by override ({label}): {entry.override_reason.strip()}")
+    if reasons:
+        text = "; ".join(dict.fromkeys(reasons))
+        return text[0].upper() + text[1:]
+    if entry.pressure is None:
+        return "Within the limits (no pressure level)"
+    cap = result.cap_for(entry.side, entry.target.region)
+    if cap is not None:
+        return f"Within the limits ({cap.label.lower()} at most here)"
+    return "Within the limits"
+
+
+def _finding_label(result: ScreeningResult, code: str | None) -> str:
+    finding = result.get_finding(code) if code else None
+    return finding.label.lower() if finding is not None else "an area to leave alone"
 
 
 def _field_of(violation: Violation) -> str:
@@ -250,3 +413,60 @@ def _referrals(result: ScreeningResult) -> str:
 
 def _day(value: date) -> str:
     return f"{value.day} {value:%b %Y}"
+
+
+# --- Reminders on the visit form and aftercare (DOMAIN.md 8.5) ------------------------------
+
+DIZZY_REMINDER = (
+    "Stop at once if the client feels light-headed or dizzy, and help them into a safe,"
+    " comfortable position."
+)
+
+
+def visit_reminders(result: ScreeningResult | None) -> list[str]:
+    """Return the reminders shown beside the caps on the visit form, each when it applies.
+
+    The saphenous-vein rule and the dizziness rule hold on every visit; the skin check, the
+    pregnancy advice and the tumour area follow the screening's findings.
+    """
+    reminders = [SiteRule.SAPHENOUS_VEIN.rule, DIZZY_REMINDER]
+    if result is None:
+        return reminders
+    active = {f.code for f in result.active_findings}
+    if "neuropathy" in active:
+        reminders.append(
+            "Less feeling in the legs: look at the skin of the legs and feet before and after"
+            " the massage, as the client may not feel too much pressure."
+        )
+    if "pregnancy" in active:
+        reminders.append(
+            "Pregnancy: no deep work on the calves, and follow what the client's midwife or"
+            " doctor advises about massage."
+        )
+    for finding in result.findings:
+        if finding.code == "cancer" or "tumour" in finding.code:
+            reminders.append(_tumour_reminder(finding))
+    return list(dict.fromkeys(reminders))
+
+
+def _tumour_reminder(finding: Finding) -> str:
+    if finding.side is None and finding.region is None:
+        return (
+            "Cancer: ask where any tumour is and keep all pressure off that area, even after"
+            " the oncologist's go-ahead."
+        )
+    return (
+        f"Tumour area ({finding.area_phrase}): no pressure over it, even after the"
+        " oncologist's go-ahead."
+    )
+
+
+# Read out after every visit and printed on the aftercare slip (seed 000, safety step 5).
+AFTERCARE: tuple[str, ...] = (
+    "Feeling a little sore for a day or two after a massage is common and settles by itself.",
+    "If the pain, swelling or redness gets worse instead of better, see your doctor.",
+    "If a calf becomes painful, swollen, warm or red, see a doctor the same day. If you are"
+    " also short of breath or have chest pain, call emergency services straight away.",
+    "If you feel light-headed or dizzy, stop what you are doing, sit or lie down, and tell"
+    " someone.",
+)

@@ -6,7 +6,7 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Numeric, String, Text, event, inspect, select
+from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, Text, event, inspect, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from clinic.database import IntEnumType, UTCDateTime, enum_type, utcnow
@@ -75,6 +75,10 @@ class Visit(TimestampMixin, Base):
 
     status: Mapped[VisitStatus] = mapped_column(enum_type(VisitStatus), default=VisitStatus.DRAFT)
     signed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    # The limits in force when the note was signed (screening, findings, caps, clearances,
+    # overrides, why each entry was allowed), so the signed note never changes afterwards.
+    # None for a draft, and for notes signed before the limits were kept.
+    limits_in_force: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     discarded_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     version: Mapped[int] = mapped_column(default=1)
 
@@ -122,7 +126,8 @@ class TechniqueEntry(Base):
     technique: Mapped[Technique] = mapped_column(enum_type(Technique))
     target: Mapped[Target] = mapped_column(enum_type(Target))
     side: Mapped[Side] = mapped_column(enum_type(Side))
-    pressure: Mapped[Pressure] = mapped_column(IntEnumType(Pressure))
+    # None for a technique given without a pressure level (joint mobilisation, heat, cold).
+    pressure: Mapped[Pressure | None] = mapped_column(IntEnumType(Pressure))
     minutes: Mapped[Decimal] = mapped_column(Numeric(4, 1))
     repetitions: Mapped[int | None]
     hold_seconds: Mapped[int | None]

@@ -32,7 +32,7 @@ from wtforms.validators import (
 )
 
 from clinic.clients.forms import not_in_future
-from clinic.domain.catalogue import Pressure, Side, Target, Technique
+from clinic.domain.catalogue import HOLD_RANGES, Pressure, Side, Target, Technique
 from clinic.domain.intake import AffectedKnee
 from clinic.domain.visits import (
     ENTRY_FIELDS,
@@ -92,6 +92,7 @@ class EntryForm(Form):  # type: ignore[misc]
     side = SelectField("Side", choices=enum_choices(Side, blank="Choose…"))
     pressure = SelectField(
         "Pressure",
+        description="None for joint mobilisation, heat or cold.",
         choices=[
             SelectChoice("", "Choose…"),
             *[SelectChoice(str(p.value), p.label) for p in Pressure],
@@ -107,7 +108,12 @@ class EntryForm(Form):  # type: ignore[misc]
         "Repetitions", validators=[Optional(), NumberRange(1, 200, "From 1 to 200.")]
     )
     hold_seconds = IntegerField(
-        "Hold (seconds)", validators=[Optional(), NumberRange(1, 600, "From 1 to 600 seconds.")]
+        "Hold (seconds)",
+        description=" ".join(
+            f"{technique.label.split(' (')[0]}: {held.words}."
+            for technique, held in HOLD_RANGES.items()
+        ),
+        validators=[Optional(), NumberRange(1, 600, "From 1 to 600 seconds.")],
     )
     note = TextAreaField("Note", validators=[Optional(), Length(max=1000)], render_kw={"rows": 1})
     override_reason = TextAreaField(
@@ -127,16 +133,28 @@ class EntryForm(Form):  # type: ignore[misc]
             if not field.errors and field.data in (None, ""):
                 verb = "Choose" if field.type == "SelectField" else "Enter"
                 field.errors = [*field.errors, f"{verb} the {field.label.text.lower()}."]
+        technique = self.technique.data
+        if (
+            technique in Technique._value2member_map_
+            and Technique(technique).has_pressure
+            and not self.pressure.errors
+            and not self.pressure.data
+        ):
+            self.pressure.errors = [*self.pressure.errors, "Choose the pressure."]
         minutes = self.minutes.data
         if not self.minutes.errors and not MIN_ENTRY_MINUTES <= minutes <= MAX_ENTRY_MINUTES:
             self.minutes.errors = [*self.minutes.errors, "From 0.5 to 60 minutes."]
         return not any(field.errors for field in self)
 
     def to_entry(self) -> EntryDetails:
-        """Return the row as an entry (call once the row is valid)."""
-        return EntryDetails(
-            **{name: _entry_value(_ENTRY_TYPES[name], self[name].data) for name in ENTRY_FIELDS}
-        )
+        """Return the row as an entry (call once the row is valid).
+
+        A technique without a pressure level keeps none, whatever the pressure box says.
+        """
+        values = {name: _entry_value(_ENTRY_TYPES[name], self[name].data) for name in ENTRY_FIELDS}
+        if not values["technique"].has_pressure:
+            values["pressure"] = None
+        return EntryDetails(**values)
 
 
 def _typed_text(field: Any) -> Any:
@@ -148,6 +166,10 @@ def _typed_text(field: Any) -> Any:
 
 def _entry_value(kind: Any, value: Any) -> Any:
     """Turn a valid row field's value into the entry field's type."""
+    if value in (None, "") and kind == Pressure | None:
+        return None
+    if kind == Pressure | None:
+        return Pressure(int(value))
     if isinstance(kind, type) and issubclass(kind, enum.IntEnum):
         return kind(int(value))
     if isinstance(kind, type) and issubclass(kind, enum.Enum):

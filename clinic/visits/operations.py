@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from datetime import date, time
+from typing import Any
 
 from flask import abort
 from sqlalchemy import select
@@ -25,6 +26,7 @@ from clinic.domain.visits import (
     check_entry,
     check_entry_count,
     check_total_minutes,
+    entry_allowance,
     is_adverse,
     reasons_note_cannot_change,
     reasons_visit_cannot_start,
@@ -234,7 +236,9 @@ def update_visit(
     return visit
 
 
-def reasons_note_cannot_be_signed(visit: Visit, clinic: Clinic, today: date) -> list[Problem]:
+def reasons_note_cannot_be_signed(
+    visit: Visit, clinic: Clinic, today: date, current: CurrentScreening | None = None
+) -> list[Problem]:
     """List what stops the draft being signed now, each saying what to do about it.
 
     The screening gate of the visit's own day holds for signing as for saving, and every
@@ -245,7 +249,8 @@ def reasons_note_cannot_be_signed(visit: Visit, clinic: Clinic, today: date) -> 
         for knee, before, after in visit.pain_pairs
         if before is None or after is None
     ]
-    current = load_visit_day_screening(visit, clinic)
+    if current is None:
+        current = load_visit_day_screening(visit, clinic)
     gate = reasons_note_cannot_change(
         current.status, current.result, visit_on=visit.visit_on, today=today
     )
@@ -278,13 +283,77 @@ def sign_visit(actor: Actor, visit: Visit, *, expected_version: int | None, toda
     signer = actor.required_user
     if signer.id != visit.therapist_id:
         raise RuleViolations.one(None, "Only the therapist who gave the treatment signs the note.")
-    problems = reasons_note_cannot_be_signed(visit, signer.clinic, today)
+    current = load_visit_day_screening(visit, signer.clinic)
+    problems = reasons_note_cannot_be_signed(visit, signer.clinic, today, current)
     if problems:
         raise RuleViolations(problems)
+    visit.limits_in_force = limits_in_force(current, [entry.details() for entry in visit.entries])
     visit.status = VisitStatus.SIGNED
     visit.signed_at = utcnow()
     _flush_visit(visit)
     _record(actor, AuditAction.SIGN, visit, "Signed the visit note")
+
+
+def limits_in_force(current: CurrentScreening, entries: Sequence[EntryDetails]) -> dict[str, Any]:
+    """Return the limits a note was signed under, as plain JSON-able text (DOMAIN.md 8.5).
+
+    Kept on the visit at signing, so the signed note reads the same after the screening,
+    its clearances or its overrides change.
+    """
+    result = current.result
+    screening = current.screening
+    findings = result.findings if result is not None else ()
+    overrides = {o.finding_code: o.reason for o in current.overrides_today}
+    entry_reasons = [
+        (f"Technique {index + 1} ({entry.label})", entry.override_reason.strip())
+        for index, entry in enumerate(entries)
+        if entry.override_reason.strip()
+    ]
+    return {
+        "version": 1,
+        "screening_taken_on": screening.taken_on.isoformat() if screening is not None else None,
+        "findings": [
+            {
+                "label": f.label,
+                "tier": f.tier.label,
+                "area": f.area_label,
+                "cap": f.max_pressure.label if f.max_pressure is not None else "",
+                "cleared": f.cleared,
+                "rule": f.reason,
+            }
+            for f in findings
+        ],
+        "caps": [
+            f"{f.max_pressure.label} at most: {f.area_phrase} ({f.label.lower()})"
+            for f in (result.active_findings if result is not None else ())
+            if f.max_pressure is not None
+        ],
+        "clearances": [
+            {
+                "finding": _label_of(result, c.finding_code),
+                "given_by": c.given_by,
+                "given_on": c.given_on.isoformat(),
+                "expires_on": c.expires_on.isoformat() if c.expires_on else None,
+            }
+            for c in current.clearances
+        ],
+        "overrides": [
+            {"finding": _label_of(result, code), "reason": reason}
+            for code, reason in overrides.items()
+        ]
+        + [{"finding": name, "reason": reason} for name, reason in entry_reasons],
+        "entries": [
+            entry_allowance(result, entry, overrides=overrides)
+            if result is not None
+            else "No screening result"
+            for entry in entries
+        ],
+    }
+
+
+def _label_of(result: Any, code: str) -> str:
+    finding = result.get_finding(code) if result is not None else None
+    return finding.label if finding is not None else code
 
 
 @operation

@@ -5,9 +5,11 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
+from typing import Any
 
-from clinic.domain.visits import ENTRY_FIELDS, EntryDetails
+from clinic.domain.visits import AFTERCARE, ENTRY_FIELDS, EntryDetails
 from clinic.models import Addendum, Client, Clinic, Visit
 from clinic.templating import format_date, format_datetime
 
@@ -18,6 +20,9 @@ PrintedEntry = Mapping[str, str]
 def print_entry(entry: EntryDetails) -> PrintedEntry:
     """Return one entry as the text the note prints: each field, and the dose in words."""
     line = {name: _field_text(getattr(entry, name)) for name in ENTRY_FIELDS}
+    if entry.pressure is None:
+        # Joint mobilisation, heat and cold have no pressure level: none is printed.
+        line["pressure"] = "—"
     dose = []
     if entry.repetitions:
         dose.append(f"{entry.repetitions} repetitions")
@@ -35,6 +40,51 @@ def _field_text(value: object) -> str:
     if isinstance(value, Decimal):
         return f"{value.normalize():f}"
     return str(value)
+
+
+@dataclass(frozen=True)
+class LimitsInForce:
+    """The limits a note was signed under, as text (from the snapshot kept at signing)."""
+
+    screening_taken_on: str
+    findings: Sequence[str]
+    caps: Sequence[str]
+    clearances: Sequence[str]
+    overrides: Sequence[str]
+    entries: Sequence[str]
+
+
+def limits_in_force(visit: Visit) -> LimitsInForce | None:
+    """Return the limits kept when the note was signed, or None (a draft, or an older note)."""
+    data: Mapping[str, Any] | None = visit.limits_in_force
+    if not data:
+        return None
+    taken_on = data.get("screening_taken_on")
+    findings = []
+    for f in data.get("findings", []):
+        words = f"{f['label']}: {f['tier'].lower()}; {f['area'].lower()}"
+        if f.get("cap"):
+            words += f"; {f['cap'].lower()} at most"
+        if f.get("cleared"):
+            words += " (cleared)"
+        findings.append(words)
+    clearances = [
+        f"{c['finding']}: cleared by {c['given_by']} on {_iso_date(c['given_on'])}"
+        + (f", until {_iso_date(c['expires_on'])}" if c.get("expires_on") else "")
+        for c in data.get("clearances", [])
+    ]
+    return LimitsInForce(
+        screening_taken_on=_iso_date(taken_on) if taken_on else "No screening",
+        findings=findings,
+        caps=list(data.get("caps", [])),
+        clearances=clearances,
+        overrides=[f"{o['finding']}: {o['reason']}" for o in data.get("overrides", [])],
+        entries=list(data.get("entries", [])),
+    )
+
+
+def _iso_date(value: str) -> str:
+    return format_date(date.fromisoformat(value))
 
 
 @dataclass(frozen=True)
@@ -58,8 +108,10 @@ class PrintedNote:
     plan: str
     next_visit: str
     adverse: str
+    referral: str
     signed: str
     addenda: Sequence[tuple[str, str, str, str]]
+    limits: LimitsInForce | None
 
 
 def _text(value: int | None) -> str:
@@ -80,6 +132,11 @@ def build_printed_note(
     adverse = visit.adverse_response.label
     if visit.adverse_note:
         adverse += f": {visit.adverse_note}"
+    limits = limits_in_force(visit)
+    entries = [dict(print_entry(entry.details())) for entry in visit.entries]
+    if limits is not None:
+        for line, allowed in zip(entries, limits.entries, strict=False):
+            line["allowed"] = allowed
     return PrintedNote(
         clinic_name=clinic.name,
         clinic_address=clinic.address,
@@ -99,11 +156,12 @@ def build_printed_note(
         subjective=visit.subjective,
         observations=" ".join(observations),
         palpation=visit.palpation,
-        entries=[print_entry(entry.details()) for entry in visit.entries],
+        entries=entries,
         assessment=visit.assessment,
         plan=visit.plan,
         next_visit=format_date(visit.next_visit_on),
         adverse=adverse,
+        referral=referral_advice(visit, client),
         signed=(
             f"Signed by {visit.therapist.full_name} on {format_datetime(visit.signed_at)}"
             if visit.signed_at
@@ -112,4 +170,40 @@ def build_printed_note(
         addenda=[
             (a.author.full_name, format_datetime(a.created_at), a.reason, a.text) for a in addenda
         ],
+        limits=limits,
+    )
+
+
+def referral_advice(visit: Visit, client: Client) -> str:
+    """Return the referral to advise after a warning sign, naming the client's doctor."""
+    response = visit.adverse_response
+    if not response.is_red_flag:
+        return ""
+    doctor = client.referring_clinician.strip()
+    to = f"the client's doctor, {doctor}" if doctor else "the client's own doctor"
+    return (
+        f"Warning sign recorded. Refer the client to {to}, with this note. "
+        f"{response.referral_advice}"
+    )
+
+
+@dataclass(frozen=True)
+class AftercareSlip:
+    """The aftercare advice given after a visit, as printed on the slip."""
+
+    clinic_name: str
+    clinic_phone: str
+    client_name: str
+    visit_on: str
+    advice: Sequence[str]
+
+
+def build_aftercare_slip(visit: Visit, client: Client, clinic: Clinic) -> AftercareSlip:
+    """Return the aftercare slip of a visit as plain text."""
+    return AftercareSlip(
+        clinic_name=clinic.name,
+        clinic_phone=clinic.phone,
+        client_name=client.full_name,
+        visit_on=format_date(visit.visit_on),
+        advice=AFTERCARE,
     )

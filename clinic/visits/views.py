@@ -16,8 +16,9 @@ from clinic.audit.declared import PRINT, VIEW, audited, current_actor
 from clinic.auth.stash import restore_posted_form
 from clinic.clients.operations import get_client_or_404
 from clinic.clients.pages import render_client_page
+from clinic.domain.catalogue import NO_PRESSURE_TECHNIQUES
 from clinic.domain.errors import Conflict, RuleViolations
-from clinic.domain.visits import ENTRY_FIELDS
+from clinic.domain.visits import AFTERCARE, ENTRY_FIELDS, visit_reminders
 from clinic.forms import apply_violations
 from clinic.models import Client, Visit
 from clinic.pdf import render_pdf
@@ -26,7 +27,12 @@ from clinic.transaction import release_read
 from clinic.visits import bp
 from clinic.visits import operations as ops
 from clinic.visits.forms import AddendumForm, ConfirmForm, EntryForm, FollowUpForm, VisitForm
-from clinic.visits.printing import build_printed_note
+from clinic.visits.printing import (
+    build_aftercare_slip,
+    build_printed_note,
+    limits_in_force,
+    referral_advice,
+)
 
 
 def _rows_changed_formdata() -> tuple[MultiDict[str, str] | None, bool]:
@@ -91,7 +97,9 @@ def _render_form(
         form=form,
         visit=visit,
         limits=limits,
+        reminders=visit_reminders(limits.result if limits is not None else None),
         today=date.today(),
+        no_pressure=" ".join(sorted(t.value for t in NO_PRESSURE_TECHNIQUES)),
         **extra,
     )
     return page, status
@@ -203,6 +211,9 @@ def _render_detail(
         follow_up_form=follow_up_form or FollowUpForm(formdata=None),
         problems=problems,
         problems_title=title,
+        limits_in_force=limits_in_force(visit),
+        referral=referral_advice(visit, client),
+        aftercare=AFTERCARE,
     )
     return page, status
 
@@ -370,6 +381,29 @@ def note_pdf(client_id: int, visit_id: int) -> Response:
     # Everything is loaded as plain values: hold no lock during the slow layout.
     release_read()
     pdf = render_pdf("pdf/visit_note.html", title=title, author=author, page_size="A4", note=note)
+    return Response(
+        pdf,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{filename}"'},
+    )
+
+
+@bp.get("/clients/<int:client_id>/visits/<int:visit_id>/aftercare.pdf")
+@audited(PRINT, "visit", "Aftercare slip PDF", record="visit_id")
+def aftercare_pdf(client_id: int, visit_id: int) -> Response:
+    """Print the aftercare advice of a visit as a short slip the client takes home."""
+    client = get_client_or_404(client_id)
+    visit = ops.get_visit_or_404(client, visit_id)
+    slip = build_aftercare_slip(visit, client, current_user.clinic)
+    filename = f"aftercare-{visit.visit_on.isoformat()}-{client.id}.pdf"
+    release_read()
+    pdf = render_pdf(
+        "visits/aftercare_slip.html",
+        title=f"After your massage: {client.full_name}",
+        author=current_user.clinic.name,
+        page_size="A4",
+        slip=slip,
+    )
     return Response(
         pdf,
         mimetype="application/pdf",

@@ -424,3 +424,23 @@ def test_history_newest_first_and_a_pain_rise_flagged_until_followed_up(
     set_viewport(page, "tablet")
     assert_fits_width(page)
     save_screenshot(page, "35-client-history-followed-up-tablet")
+
+
+def test_a_technique_without_pressure_hides_and_clears_the_pressure_box(
+    live_app: Flask, new_page: NewPage
+) -> None:
+    """Joint mobilisation, heat and cold have no pressure level (DOMAIN 8.3)."""
+    clinic_id, therapist_id = seed_clinic(live_app)
+    client_id = factories.make_client(live_app, clinic_id, therapist_id, last_name="Mobile")
+    factories.make_screening(live_app, client_id, therapist_id)
+    page = new_page("tablet")
+    sign_in(page, THERAPIST_EMAIL, THERAPIST_PASSWORD)
+    page.goto(f"/clients/{client_id}/visits/new")
+    row = page.locator("[data-entry-row]").first
+    pressure = row.locator("select[name$='-pressure']")
+    pressure.select_option("2")
+    row.locator("select[name$='-technique']").select_option("heat")
+    expect(pressure).to_be_hidden()
+    expect(pressure).to_have_value("")
+    row.locator("select[name$='-technique']").select_option("petrissage")
+    expect(pressure).to_be_visible()

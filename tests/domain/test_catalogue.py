@@ -13,6 +13,7 @@ from clinic.domain import catalogue, screening
 from clinic.domain.catalogue import (
     ALLOWED_TARGETS,
     BASIC_REGIONS,
+    HELD_PRESSURE_SITES,
     Laterality,
     Pressure,
     Region,
@@ -136,6 +137,45 @@ def test_every_member_has_a_distinct_label(enum_type: type[enum.Enum]) -> None:
 @pytest.mark.parametrize("technique", list(Technique), ids=lambda t: t.value)
 def test_every_technique_has_a_typical_dose(technique: Technique) -> None:
     assert technique.typical_dose.strip()
+
+
+# Typed in again from DOMAIN.md section 8.3: (usual from, usual to, at most) in seconds, or None
+# for a technique that does not hold; and whether the technique has a pressure level.
+EXPECTED_DOSES: dict[str, tuple[tuple[int, int, int] | None, bool]] = {
+    "effleurage": (None, True),
+    "petrissage": (None, True),
+    "cross_fibre_friction": (None, True),
+    "circular_friction": (None, True),
+    "trigger_point": ((30, 60, 90), True),
+    "myofascial_release": ((30, 60, 90), True),
+    "passive_stretch": ((15, 30, 60), True),
+    "joint_mobilisation": (None, False),
+    "heat": (None, False),
+    "cold": (None, False),
+}
+
+
+@pytest.mark.parametrize("technique", list(Technique), ids=lambda t: t.value)
+def test_hold_ranges_and_pressure_levels(technique: Technique) -> None:
+    hold, has_pressure = EXPECTED_DOSES[technique.value]
+    allowed = technique.hold_range
+    assert (
+        None if allowed is None else (allowed.usual_from, allowed.usual_to, allowed.most)
+    ) == hold
+    assert technique.has_pressure is has_pressure
+    if allowed is not None:
+        # The hint on the form gives the same range as the refusals.
+        assert allowed.words in technique.typical_dose
+
+
+@pytest.mark.parametrize(
+    ("target", "held"),
+    [(t, {"kneecap", "back_of_knee", "fibular_head"} & {s.value for s in t.sites}) for t in Target],
+    ids=lambda v: getattr(v, "value", str(v)),
+)
+def test_held_pressure_sites(target: Target, held: set[str]) -> None:
+    assert {s.value for s in target.sites & HELD_PRESSURE_SITES} == held
+    assert {s.value for s in HELD_PRESSURE_SITES} == {"kneecap", "back_of_knee", "fibular_head"}
 
 
 @pytest.mark.parametrize("rule", list(SiteRule), ids=lambda r: r.value)

@@ -11,8 +11,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from clinic.domain.catalogue import Laterality, Pressure, Region, Side, Target, Technique
+from clinic.domain.catalogue import (
+    HELD_PRESSURE_SITES,
+    Laterality,
+    Pressure,
+    Region,
+    Side,
+    Target,
+    Technique,
+)
 from clinic.domain.screening import (
+    CLEARANCE_ONLY_CODES,
     FINDING_LABELS,
     QUESTIONS,
     QUESTIONS_BY_CODE,
@@ -29,16 +38,22 @@ from clinic.domain.screening import (
 )
 from clinic.domain.screening_status import ScreeningStatus, assess_screening_status
 from clinic.domain.visits import (
+    AFTERCARE,
     ENTRY_FIELDS,
     MAX_ENTRIES,
     REQUIRED_ENTRY_FIELDS,
+    AdverseResponse,
     EntryDetails,
+    check_dose,
     check_entries,
     check_entry,
     check_entry_count,
     check_total_minutes,
+    entry_allowance,
+    is_written_reason,
     reasons_note_cannot_change,
     reasons_visit_cannot_start,
+    visit_reminders,
 )
 
 L, R, B = Laterality.LEFT, Laterality.RIGHT, Laterality.BOTH
@@ -215,10 +230,14 @@ def test_avoided_areas(
     assert len(violations) == 1
     violation = violations[0]
     assert violation.code is V.AVOIDED_AREA
-    assert violation.overridable
+    # A break, an operation site or an unchecked lump is lifted only by a clearance (8.1).
+    assert violation.overridable is (code not in CLEARANCE_ONLY_CODES)
     assert violation.finding_code == code
     assert violation.field == "target"
-    assert "write down why" in violation.reason
+    if violation.overridable:
+        assert "write down why" in violation.reason
+    else:
+        assert "a written reason is not enough" in violation.reason
 
 
 # --- Pressure caps (DOMAIN.md section 1.3) -----------------------------------------------------
@@ -353,9 +372,17 @@ def test_a_written_reason_cannot_override_heat_on_a_flared_knee() -> None:
     assert [v.overridable for v in violations] == [True, False]
 
 
-def test_heat_is_allowed_once_a_hot_knee_is_cleared() -> None:
+def test_a_cleared_hot_knee_still_takes_no_heat_and_medium_at_most() -> None:
+    # DOMAIN.md 8.1: the clearance rules out infection, not inflammation.
     result = apply_clearances(screen(hot_swollen_knee=Answer(True, side=L)), ["hot_swollen_knee"])
-    assert codes(result, plan(Technique.HEAT, Target.KNEE_JOINT)) == []
+    assert codes(result, plan(Technique.HEAT, Target.KNEE_JOINT)) == [V.HEAT_ON_INFLAMED_KNEE]
+    assert codes(result, plan(Technique.COLD, Target.KNEE_JOINT)) == []
+    friction = Technique.CROSS_FIBRE_FRICTION
+    assert codes(result, plan(friction, Target.PATELLAR_TENDON, pressure=MEDIUM)) == []
+    assert codes(result, plan(friction, Target.PATELLAR_TENDON, pressure=FIRM)) == [
+        V.PRESSURE_ABOVE_CAP
+    ]
+    assert codes(result, plan(friction, Target.PATELLAR_TENDON, RIGHT, FIRM)) == []
 
 
 # --- Referrals not cleared (DOMAIN.md section 1.1) ---------------------------------------------
@@ -481,7 +508,9 @@ def test_violations_are_well_formed(result: ScreeningResult, planned: PlannedTec
     active = {f.code for f in result.active_findings}
     for violation in violations:
         assert violation.reason.strip()
-        assert violation.overridable is (violation.code is V.AVOIDED_AREA)
+        assert violation.overridable is (
+            violation.code is V.AVOIDED_AREA and violation.finding_code not in CLEARANCE_ONLY_CODES
+        )
         # A cleared finding never restricts.
         assert violation.finding_code is None or violation.finding_code in active
     refused = V.REFER_NOT_CLEARED in {v.code for v in violations}
@@ -498,7 +527,12 @@ def test_clearing_everything_clearable_never_adds_violations(
     clearable = [f.code for f in result.findings if f.lifted_by is LiftedBy.MEDICAL_CLEARANCE]
     before = check_technique(result, planned)
     after = check_technique(apply_clearances(result, clearable), planned)
-    assert set(after) <= set(before)
+    # A cleared referral lets treatment start, under the limits it leaves behind (8.1): only
+    # then may new limits appear. Otherwise clearing never refuses anything more.
+    if V.REFER_NOT_CLEARED not in {v.code for v in before}:
+        assert set(after) <= set(before)
+    if not before:
+        assert after == []
 
 
 # --- A visit's entries: one shape, problems keyed by row -----------------------------------------
@@ -508,13 +542,25 @@ def entry_of(
     technique: Technique = PETRISSAGE,
     target: Target = Target.QUADRICEPS,
     side: Side = LEFT,
-    pressure: Pressure = LIGHT,
+    pressure: Pressure | str | None = "light unless none",
     minutes: str = "10",
     override_reason: str = "",
+    hold_seconds: int | None = None,
 ) -> EntryDetails:
-    """Build a visit entry, light petrissage on the left quadriceps unless told otherwise."""
+    """Build a visit entry, light petrissage on the left quadriceps unless told otherwise.
+
+    Heat, cold and joint mobilisation get no pressure unless one is given.
+    """
+    if isinstance(pressure, str):
+        pressure = LIGHT if technique.has_pressure else None
     return EntryDetails(
-        technique, target, side, pressure, Decimal(minutes), override_reason=override_reason
+        technique,
+        target,
+        side,
+        pressure,
+        Decimal(minutes),
+        hold_seconds=hold_seconds,
+        override_reason=override_reason,
     )
 
 
@@ -577,7 +623,8 @@ def test_a_note_holds_a_limited_number_of_entries(count: int, refused: bool) -> 
 
 def test_an_entry_has_one_shape_with_its_required_fields_first() -> None:
     assert tuple(f.name for f in fields(EntryDetails)) == ENTRY_FIELDS
-    assert REQUIRED_ENTRY_FIELDS == ("technique", "target", "side", "pressure", "minutes")
+    # The pressure is needed too, unless the technique has no pressure level (DOMAIN.md 8.3).
+    assert REQUIRED_ENTRY_FIELDS == ("technique", "target", "side", "minutes")
     label = f"{EFFLEURAGE.label} on left {Target.CALF.label.lower()}"
     assert entry_of(EFFLEURAGE, Target.CALF).label == label
 
@@ -639,3 +686,231 @@ def test_the_gate_says_what_lifts_each_referral():
     assert "take a new screening on a later day" in fever_reason
     assert "clearance" not in fever_reason
     assert "record the medical provider's clearance" in clot_reason
+
+
+# --- Holds, doses and pressure that does not apply (DOMAIN.md 8.3) ------------------------------
+
+HELD_SITE_TARGETS = [t for t in Target if t.sites & HELD_PRESSURE_SITES]
+# A target of each technique that no held-pressure site rule touches (heat, cold and mobilisation
+# only go on the knee joint, which the kneecap rule covers).
+PLAIN_TARGET = {
+    technique: next(
+        (t for t in Target if technique.allows(t) and not t.sites & HELD_PRESSURE_SITES),
+        Target.KNEE_JOINT,
+    )
+    for technique in Technique
+}
+
+
+def hold_problems(entry: EntryDetails) -> list[str]:
+    return [p.message for p in check_dose(entry) if p.field == "hold_seconds"]
+
+
+@pytest.mark.parametrize(
+    ("technique", "hold", "allowed", "words"),
+    [
+        (HOLD, 30, True, ""),
+        (HOLD, 60, True, ""),
+        (HOLD, 90, True, ""),
+        (HOLD, 91, False, "30 to 60 seconds a hold, 90 seconds at most"),
+        (HOLD, 600, False, "30 to 60 seconds a hold, 90 seconds at most"),
+        (LIFTING, 90, True, ""),
+        (LIFTING, 120, False, "30 to 60 seconds a hold, 90 seconds at most"),
+        (Technique.PASSIVE_STRETCH, 15, True, ""),
+        (Technique.PASSIVE_STRETCH, 30, True, ""),
+        (Technique.PASSIVE_STRETCH, 60, True, ""),
+        (Technique.PASSIVE_STRETCH, 61, False, "15 to 30 seconds a hold, 60 seconds at most"),
+        (Technique.PASSIVE_STRETCH, 120, False, "15 to 30 seconds a hold, 60 seconds at most"),
+        *[
+            (t, 10, False, "does not hold")
+            for t in (
+                EFFLEURAGE,
+                PETRISSAGE,
+                Technique.CROSS_FIBRE_FRICTION,
+                CIRCLES,
+                Technique.JOINT_MOBILISATION,
+                Technique.HEAT,
+                Technique.COLD,
+            )
+        ],
+    ],
+)
+def test_hold_ranges_for_each_technique(
+    technique: Technique, hold: int, allowed: bool, words: str
+) -> None:
+    entry = entry_of(technique, PLAIN_TARGET[technique], hold_seconds=hold)
+    problems = hold_problems(entry)
+    if technique in (Technique.JOINT_MOBILISATION, Technique.HEAT, Technique.COLD):
+        # Their only target is the knee joint, where the kneecap rule also refuses a hold.
+        problems = [m for m in problems if "No held pressure" not in m]
+    assert (problems == []) is allowed
+    if not allowed:
+        assert words in problems[0]
+        # Every refusal states the allowed range.
+        assert "at most" in problems[0]
+
+
+@pytest.mark.parametrize(("technique", "target"), itertools.product(Technique, HELD_SITE_TARGETS))
+def test_a_hold_time_is_held_pressure_on_every_held_pressure_site(
+    technique: Technique, target: Target
+) -> None:
+    problems = hold_problems(entry_of(technique, target, hold_seconds=20))
+    sites = sorted(target.sites & HELD_PRESSURE_SITES)
+    assert [m for m in problems if "No held pressure here" in m] == [
+        next(m for m in problems if s.label.lower() in m) for s in sites
+    ]
+    assert sites
+    # Without a hold time the site rule of held pressure does not fire.
+    assert not [m for m in hold_problems(entry_of(technique, target)) if "No held pressure" in m]
+
+
+@pytest.mark.parametrize("technique", [Technique.TRIGGER_POINT, LIFTING, Technique.PASSIVE_STRETCH])
+def test_a_hold_in_range_away_from_the_sites_passes(technique: Technique) -> None:
+    allowed = technique.hold_range
+    assert allowed is not None
+    entry = entry_of(technique, PLAIN_TARGET[technique], hold_seconds=allowed.usual_to)
+    assert check_entry(CLEAR, entry) == []
+
+
+NO_PRESSURE = [Technique.JOINT_MOBILISATION, Technique.HEAT, Technique.COLD]
+
+
+@pytest.mark.parametrize("technique", Technique)
+def test_pressure_applies_only_to_techniques_that_have_it(technique: Technique) -> None:
+    target = PLAIN_TARGET[technique]
+    without = check_dose(entry_of(technique, target, pressure=None))
+    with_deep = check_dose(entry_of(technique, target, pressure=DEEP))
+    if technique in NO_PRESSURE:
+        assert not technique.has_pressure
+        assert without == []
+        (problem,) = with_deep
+        assert problem.field == "pressure"
+        assert "no pressure level" in problem.message
+    else:
+        assert technique.has_pressure
+        (problem,) = without
+        assert problem.field == "pressure"
+        assert "from light to deep" in problem.message
+        assert with_deep == []
+
+
+@pytest.mark.parametrize("technique", NO_PRESSURE)
+def test_no_pressure_techniques_pass_under_the_lightest_cap(technique: Technique) -> None:
+    # A knee replacement caps that knee at light: a technique without pressure still passes.
+    replaced = screen(post_replacement_cleared=Answer(True, side=L))
+    assert check_entry(replaced, entry_of(technique, Target.KNEE_JOINT)) == []
+    assert (
+        entry_allowance(replaced, entry_of(technique, Target.KNEE_JOINT), overrides={})
+        == "Within the limits (no pressure level)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("reason", "accepted"),
+    [
+        ("", False),
+        (". . .", False),
+        ("x x x", False),
+        ("1 2 3", False),
+        ("healed", False),
+        ("healed and dry", True),
+        ("Graze healed, dry", True),
+        ("Scar checked today, surgeon agreed", True),
+        ("ok - - fine", False),
+    ],
+)
+def test_a_written_reason_needs_three_words_of_letters(reason: str, accepted: bool) -> None:
+    assert is_written_reason(reason) is accepted
+    problems = check_entry(GRAZED_THIGH, entry_of(override_reason=reason))
+    assert (problems == []) is accepted
+    if reason.strip() and not accepted:
+        assert "at least 3 words" in problems[0].message
+
+
+@pytest.mark.parametrize(
+    ("result", "entry", "overrides", "expected"),
+    [
+        (CLEAR, entry_of(), {}, "Within the limits"),
+        (screen(anticoagulants=YES), entry_of(pressure=MEDIUM), {},
+         "Within the limits (medium at most here)"),
+        (GRAZED_THIGH, entry_of(override_reason="Graze healed and dry"), {},
+         "Allowed by override (broken or irritated skin): Graze healed and dry"),
+        (GRAZED_THIGH, entry_of(), {"skin_break": "Scab gone, light only"},
+         "Allowed by the override for that day (broken or irritated skin): Scab gone, light only"),
+    ],
+)  # fmt: skip
+def test_the_note_says_why_each_entry_was_allowed(
+    result: ScreeningResult, entry: EntryDetails, overrides: dict[str, str], expected: str
+) -> None:
+    assert check_entry(result, entry, overridden=overrides) == []
+    assert entry_allowance(result, entry, overrides=overrides) == expected
+
+
+# --- Reminders, aftercare and red flags (DOMAIN.md 8.5) -----------------------------------------
+
+ALWAYS_REMINDED = ["Light pressure only over the vein on the inner side", "light-headed or dizzy"]
+
+
+@pytest.mark.parametrize(
+    ("result", "expected", "absent"),
+    [
+        (None, ALWAYS_REMINDED, ["skin", "midwife", "umour"]),
+        (CLEAR, ALWAYS_REMINDED, ["skin", "midwife", "umour"]),
+        (screen(neuropathy=YES), [*ALWAYS_REMINDED, "look at the skin"], ["midwife", "umour"]),
+        (screen(pregnancy=YES), [*ALWAYS_REMINDED, "midwife or doctor"], ["skin", "umour"]),
+        (screen(cancer=YES), [*ALWAYS_REMINDED, "tumour"], ["skin", "midwife"]),
+        (apply_clearances(screen(cancer=YES), ["cancer"]), [*ALWAYS_REMINDED, "tumour"], []),
+    ],
+)
+def test_visit_form_reminders_show_when_they_apply(
+    result: ScreeningResult | None, expected: list[str], absent: list[str]
+) -> None:
+    text = " ".join(visit_reminders(result))
+    for words in expected:
+        assert words in text
+    for words in absent:
+        assert words not in text
+
+
+@pytest.mark.parametrize(
+    "words",
+    ["sore for a day or two", "pain, swelling or redness gets worse", "calf", "same day",
+     "emergency services", "short of breath or have chest pain", "light-headed or dizzy"],
+)  # fmt: skip
+def test_aftercare_covers_each_point(words: str) -> None:
+    assert words in " ".join(AFTERCARE)
+
+
+@pytest.mark.parametrize(
+    ("response", "red_flag"),
+    [
+        (AdverseResponse.NONE, False),
+        (AdverseResponse.MORE_PAIN, False),
+        (AdverseResponse.DIZZINESS, False),
+        (AdverseResponse.BRUISING, False),
+        (AdverseResponse.OTHER, False),
+        (AdverseResponse.CALF_PAIN, True),
+        (AdverseResponse.NUMB_FOOT, True),
+        (AdverseResponse.REDNESS, True),
+    ],
+)
+def test_red_flag_responses_advise_a_referral(response: AdverseResponse, red_flag: bool) -> None:
+    assert response.is_red_flag is red_flag
+    assert bool(response.referral_advice) is red_flag
+    assert len(response.value) <= len("more_pain"), "keeps the stored column's length"
+
+
+@pytest.mark.parametrize("code", sorted(CLEARANCE_ONLY_CODES))
+def test_a_written_reason_or_a_day_override_never_lifts_a_clearance_only_finding(
+    code: str,
+) -> None:
+    # DOMAIN.md 8.1: a break, an operation site or an unchecked lump needs the clearance.
+    result = screen(**{code: Answer(True, side=L, region=Region.THIGH)})
+    reasoned = entry_of(override_reason="Scar looks healed, client agrees")
+    (problem,) = check_entry(result, reasoned)
+    # Refused on the target: no reason typed in the entry would lift it.
+    assert problem.field == "target"
+    assert "written reason is not enough" in problem.message
+    assert [p.field for p in check_entry(result, entry_of(), overridden={code})] == ["target"]
+    cleared = apply_clearances(result, [code])
+    assert check_entry(cleared, entry_of()) == []

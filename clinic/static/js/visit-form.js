@@ -16,6 +16,27 @@
     return highest + 1;
   }
 
+  // Joint mobilisation, heat and cold have no pressure level: their rows do not ask for one.
+  var noPressure = (form.getAttribute("data-no-pressure") || "").split(" ");
+
+  function showPressureFor(row) {
+    var technique = row.querySelector("select[name$='-technique']");
+    var pressure = row.querySelector("select[name$='-pressure']");
+    if (!technique || !pressure) { return; }
+    var field = pressure.closest(".field") || pressure;
+    var without = noPressure.indexOf(technique.value) !== -1;
+    field.hidden = without;
+    if (without) { pressure.value = ""; }
+  }
+
+  rows.querySelectorAll("[data-entry-row]").forEach(showPressureFor);
+  form.addEventListener("change", function (event) {
+    if (event.target.matches("select[name$='-technique']")) {
+      var row = event.target.closest("[data-entry-row]");
+      if (row) { showPressureFor(row); }
+    }
+  });
+
   form.addEventListener("click", function (event) {
     var button = event.target.closest("button");
     if (!button) { return; }
