@@ -264,6 +264,10 @@ def library_item_details(**overrides: Any) -> homecare_ops.ItemDetails:
         "cautions": ("Stop if your knee hurts.",),
         "dose": Dose(hold_seconds=10, repetitions=5, times_per_day=1),
         "excluded_by": frozenset(),
+        # DOMAIN.md 8.4: what the item involves.
+        "areas": frozenset({Region.THIGH, Region.KNEE}),
+        "uses_pressure": False,
+        "weight_bearing": True,
     }
     values.update(overrides)
     return homecare_ops.ItemDetails(**values)

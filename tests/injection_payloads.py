@@ -508,6 +508,7 @@ def _pain_log(corpus: Corpus, client: ClinicTestClient) -> None:
 def _home_care(corpus: Corpus, client: ClinicTestClient) -> None:
     item: dict[str, Any] = {
         "version": "0", "kind": "strengthen", "repetitions": "5", "times_per_day": "1",
+        "uses_pressure": "no", "weight_bearing": "no",
         "title": corpus.text("LibraryItemForm", "title", 120),
         "purpose": corpus.text("LibraryItemForm", "purpose", 500),
         "steps": corpus.text("LibraryItemForm", "steps", 0, lines=20),

@@ -63,6 +63,10 @@ def library_item_data(**overrides: Any) -> dict[str, Any]:
         "hold_seconds": "10",
         "repetitions": "5",
         "times_per_day": "1",
+        # DOMAIN.md 8.4: what the item involves.
+        "areas": ["thigh", "knee"],
+        "uses_pressure": "no",
+        "weight_bearing": "yes",
     }
     data.update(overrides)
     return data

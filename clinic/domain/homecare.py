@@ -65,8 +65,9 @@ Judgement calls, recorded so the lead can reverse them:
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 
 from clinic.domain.catalogue import BASIC_REGIONS, Laterality, Pressure, Region, Side
@@ -165,12 +166,63 @@ DOSE_LIMITS: Mapping[str, tuple[int, int, str]] = MappingProxyType(
 )
 
 
-def validate_dose(dose: Dose) -> None:
+@dataclass(frozen=True)
+class DoseRange:
+    """The safe range of one dose amount for one kind of item (DOMAIN.md 8.3)."""
+
+    low: int
+    high: int
+    message: str
+
+
+def _range(low: int, high: int, message: str) -> DoseRange:
+    return DoseRange(low, high, message)
+
+
+_TEMPERATURE = {
+    "minutes": _range(10, 20, "Use cold or heat for 10 to 20 minutes at a time."),
+    "times_per_day": _range(1, 4, "Use cold or heat 1 to 4 times a day."),
+}
+_RUBBING = {
+    "minutes": _range(1, 15, "Give 1 to 15 minutes a session for self-massage or rolling."),
+    "times_per_day": _range(1, 2, "Give once or twice a day (1 to 2) for self-massage or rolling."),
+}
+
+# DOMAIN.md 8.3: the home doses a therapist may print, per kind of item; an amount not listed
+# for a kind keeps only the typing-slip limits above. NHS and NICE soft-tissue advice for cold
+# and heat (15-20 minutes every 2-3 hours); seed 000 for the stretches and strengthening.
+DOSE_RANGES: Mapping[ItemKind, Mapping[str, DoseRange]] = MappingProxyType(
+    {
+        ItemKind.HEAT: MappingProxyType(_TEMPERATURE),
+        ItemKind.COLD: MappingProxyType(_TEMPERATURE),
+        ItemKind.STRETCH: MappingProxyType(
+            {
+                "hold_seconds": _range(15, 60, "Hold a stretch for 15 to 60 seconds."),
+                "repetitions": _range(2, 3, "Do a stretch 2 to 3 times."),
+            }
+        ),
+        ItemKind.STRENGTHEN: MappingProxyType(
+            {
+                "repetitions": _range(5, 15, "Give 5 to 15 repetitions for strengthening."),
+                "sets": _range(1, 3, "Give 1 to 3 sets for strengthening."),
+                "hold_seconds": _range(1, 10, "Hold 1 to 10 seconds for strengthening."),
+            }
+        ),
+        ItemKind.SELF_MASSAGE: MappingProxyType(_RUBBING),
+        ItemKind.FOAM_ROLL: MappingProxyType(_RUBBING),
+    }
+)
+
+
+def validate_dose(dose: Dose, kind: ItemKind | None = None) -> None:
     """Raise RuleViolations unless every amount is a whole number within its limits.
 
-    Each problem names the dose field it belongs to (None: the dose as a whole).
+    With a kind, each amount must also lie in that kind's range (DOSE_RANGES), and the
+    message gives the range. Each problem names the dose field it belongs to (None: the dose
+    as a whole).
     """
     problems: list[Problem] = []
+    ranges = DOSE_RANGES.get(kind, {}) if kind is not None else {}
     for name, (low, high, message) in DOSE_LIMITS.items():
         value: object = getattr(dose, name)
         if value is None:
@@ -178,6 +230,8 @@ def validate_dose(dose: Dose) -> None:
         # bool is an int, so True would pass as 1 without this check.
         if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
             problems.append(Problem(name, message))
+        elif name in ranges and not ranges[name].low <= value <= ranges[name].high:
+            problems.append(Problem(name, ranges[name].message))
     if dose.times_per_day is not None and dose.times_per_week is not None:
         problems.append(Problem("times_per_week", "Give times a day or times a week, not both."))
     if dose.sets is not None and dose.repetitions is None:
@@ -249,9 +303,21 @@ class ItemRule:
     any_cap: bool = False
     regions: frozenset[Region] = frozenset(BASIC_REGIONS)
     change: str = ""
+    # Only findings of these tiers (all by default).
+    tiers: frozenset[Tier] = frozenset(Tier)
+    # LIMIT_PRESSURE by code: the cap the rule sets, and where (instead of the finding's own).
+    cap: Pressure | None = None
+    cap_region: Region | None = None
+    # Any finding at all (an own item that declares nothing), and why, for the therapist.
+    any_finding: bool = False
+    why: str = ""
 
     def matches(self, finding: Finding) -> bool:
         """Return whether the rule is about this finding, wherever it is."""
+        if finding.tier not in self.tiers:
+            return False
+        if self.any_finding:
+            return True
         return finding.code in self.codes or (self.any_cap and finding.max_pressure is not None)
 
 
@@ -275,6 +341,14 @@ class HomeCareItem:
     per_leg: bool = True
     parts: tuple[Part, ...] = ()
     skip_note: str = ""
+    # DOMAIN.md 8.4. gentle_steps: (step number, the step's wording under a pressure cap).
+    gentle_steps: tuple[tuple[int, str], ...] = ()
+    # The steps for one leg only ({leg} names it), used when the other leg is left out: they
+    # never mention the other leg. Same numbering as steps for the steps parts name.
+    one_leg_steps: tuple[str, ...] = ()
+    # Done one leg at a time, the other leg carries the weight (standing on it, lying on it):
+    # with one leg left out and no one_leg_steps, the item is left out entirely.
+    loads_other_leg: bool = False
 
 
 _ALL = frozenset(BASIC_REGIONS)
@@ -284,7 +358,7 @@ _ROLLED = frozenset({Region.CALF, Region.THIGH})
 
 # Signs of a clot, or a clot not yet cleared: both refer, so every item is out anyway; the rules
 # below say which items stay out of that leg in their own words (DOMAIN.md 5).
-_CLOT = frozenset({"dvt_signs", "dvt_current"})
+_CLOT = frozenset({"dvt_signs", "dvt_current", "baker_cyst_burst_signs"})
 # A knee to leave alone until it settles (screening _NO_HEAT_CODES; seed 000 safety step 1).
 _SORE_KNEE = frozenset({"hot_swollen_knee", "acute_flare", "recent_knee_injury"})
 # Areas with no contact or pressure (DOMAIN.md 1.2).
@@ -296,14 +370,24 @@ _AVOID_AREA = frozenset(
         "varicose_veins",
         "recent_fracture",
         "recent_surgery",
+        # DOMAIN.md 8.2: the back of a knee with a Baker's cyst; a knee injected in the last
+        # 14 days (no work over the site, no heat).
+        "baker_cyst",
+        "knee_injection",
+        # DOMAIN.md 8.1: a tumour area stays avoided after the oncologist's clearance.
+        "tumour_site",
     }
 )
 _NOT_CLEARED = frozenset({"recent_fracture", "recent_surgery"})
+# The screening's lasting calf cap after a knee operation (DOMAIN.md 8.2).
+_KNEE_SURGERY_CALF = "knee_surgery_calf"
 
 # Stretches and strengthening: out on a leg whose knee must settle or whose bone or wound is
 # not yet cleared (see the judgement calls above).
 _EXERCISE_RULES: tuple[ItemRule, ...] = (
-    ItemRule(Effect.EXCLUDE, codes=_SORE_KNEE | _NOT_CLEARED | _CLOT),
+    ItemRule(Effect.EXCLUDE, codes=_SORE_KNEE | _NOT_CLEARED | frozenset({"knee_injection"})),
+    # A clot not yet seen by a doctor; once cleared, the calf cap below is enough (8.1).
+    ItemRule(Effect.EXCLUDE, codes=_CLOT, tiers=frozenset({Tier.REFER})),
 )
 # Lying on the back late in pregnancy is a question for the midwife (DOMAIN.md 1.3 pregnancy:
 # ask for the provider's advice).
@@ -315,7 +399,13 @@ _LYING_ON_BACK_IN_PREGNANCY = ItemRule(
 
 
 def _stretch(
-    code: str, title: str, purpose: str, steps: tuple[str, ...], *extra: ItemRule
+    code: str,
+    title: str,
+    purpose: str,
+    steps: tuple[str, ...],
+    *extra: ItemRule,
+    one_leg_steps: tuple[str, ...] = (),
+    loads_other_leg: bool = False,
 ) -> HomeCareItem:
     # Seed 000: hold 15-30 s, 2-3 times on each leg; seed 000 "Stretch and Mobilize" holds 30 s.
     return HomeCareItem(
@@ -331,6 +421,8 @@ def _stretch(
             "Move slowly and do not bounce.",
         ),
         rules=(*_EXERCISE_RULES, *extra),
+        one_leg_steps=one_leg_steps,
+        loads_other_leg=loads_other_leg,
     )
 
 
@@ -386,9 +478,31 @@ SELF_MASSAGE = HomeCareItem(
         Part("the knee", _KNEE, (7, 8, 9, 10)),
     ),
     skip_note="Keep your hands off that area in the last strokes too.",
+    gentle_steps=(
+        (
+            4,
+            "Now glide slowly up the calf from ankle to knee with a flat hand. Keep the pressure"
+            " gentle. Give 5 strokes to each side, to the back, and to the muscle next to your"
+            " shin bone.",
+        ),
+        (
+            6,
+            "Glide slowly up the thigh with a flat hand. Keep the pressure gentle. Give 5 strokes"
+            " to the front, to each side, and to the back if you can reach.",
+        ),
+    ),
     rules=(
         ItemRule(Effect.SKIP_PART, codes=_CLOT | _AVOID_AREA | _SORE_KNEE),
         ItemRule(Effect.LIMIT_PRESSURE, any_cap=True),
+        # DOMAIN.md 8.2: the weeks after knee surgery are the riskiest for a clot, so that
+        # leg's calf stays light.
+        ItemRule(
+            Effect.LIMIT_PRESSURE,
+            codes=frozenset({"recent_surgery"}),
+            regions=_KNEE,
+            cap=Pressure.LIGHT,
+            cap_region=Region.CALF,
+        ),
         ItemRule(
             Effect.CHANGE,
             codes=frozenset({"product_allergy"}),
@@ -408,6 +522,13 @@ HAMSTRING_STRETCH = _stretch(
         "Hold, then sit up slowly.",
         "Do the same toward the other foot.",
     ),
+    one_leg_steps=(
+        "Sit on the floor with both legs straight out in front of you.",
+        "Keep your back long. Lean forward from your hips.",
+        "Reach toward the toes of your {leg} foot. Stop when the back of that thigh feels a"
+        " gentle pull.",
+        "Hold, then sit up slowly.",
+    ),
 )
 
 QUADRICEPS_STRETCH = _stretch(
@@ -416,7 +537,7 @@ QUADRICEPS_STRETCH = _stretch(
     "This stretches the big muscles at the front of your thigh. It can help your knee move more"
     " freely.",
     (
-        "Stand tall beside a wall or a firm chair. Hold on with one hand.",
+        "Stand tall beside a wall or a sturdy chair. Hold on with one hand.",
         "Bend one knee and bring that heel up toward your bottom.",
         "Hold that ankle with your free hand. Ease it closer to your bottom until the front of"
         " the thigh feels a stretch.",
@@ -430,6 +551,8 @@ QUADRICEPS_STRETCH = _stretch(
         regions=_KNEE,
         change="Bend your new knee only as far as your surgeon or physio has said.",
     ),
+    # You stand on the other leg: with one leg left out, the stretch is left out (8.4).
+    loads_other_leg=True,
 )
 
 CALF_STRETCH = _stretch(
@@ -446,6 +569,14 @@ CALF_STRETCH = _stretch(
     ),
     # DOMAIN.md 5: no calf stretch pressure on a leg with varicose veins over the calf.
     ItemRule(Effect.EXCLUDE, codes=frozenset({"varicose_veins"}), regions=_CALF),
+    # Standing, the other leg would be the bending front leg; sitting with a towel, it rests.
+    one_leg_steps=(
+        "Sit on the floor or a bed with your legs straight out in front of you.",
+        "Loop a towel or a belt around the ball of your {leg} foot. Hold one end in each hand.",
+        "Gently pull your toes toward you. Stop when your {leg} calf feels a stretch.",
+        "Hold, then let go slowly.",
+    ),
+    loads_other_leg=True,
 )
 
 STRAIGHT_LEG_RAISE = HomeCareItem(
@@ -466,6 +597,13 @@ STRAIGHT_LEG_RAISE = HomeCareItem(
     dose=Dose(hold_seconds=5, repetitions=10, sets=2, times_per_day=1, each=Each.LEG),
     cautions=_STRENGTH_CAUTIONS,
     rules=(*_EXERCISE_RULES, _LYING_ON_BACK_IN_PREGNANCY),
+    # The other leg rests straight instead of bent with its foot pushing on the floor.
+    one_leg_steps=(
+        "Lie on your back with both legs straight and relaxed on the floor.",
+        "Keep your {leg} leg straight. Tighten the muscle on top of that thigh.",
+        "Lift your {leg} leg 15 to 30 cm (6 to 12 inches) off the floor.",
+        "Hold it there, then lower it slowly.",
+    ),
 )
 
 GLUTE_BRIDGE = HomeCareItem(
@@ -507,6 +645,8 @@ CLAMSHELL = HomeCareItem(
     dose=Dose(repetitions=10, sets=2, times_per_day=1, each=Each.LEG),
     cautions=_STRENGTH_CAUTIONS,
     rules=_EXERCISE_RULES,
+    # You lie on the other leg: with one leg left out, the exercise is left out (8.4).
+    loads_other_leg=True,
 )
 
 HEAT_PACK = HomeCareItem(
@@ -563,6 +703,8 @@ COLD_PACK = HomeCareItem(
             codes=_CLOT | frozenset({"skin_break", "unexplained_lump"}) | _NOT_CLEARED,
             regions=_KNEE,
         ),
+        # DOMAIN.md 8.2: no cold packs on a leg with poor circulation.
+        ItemRule(Effect.EXCLUDE, codes=frozenset({"circulation"})),
         ItemRule(
             Effect.CHANGE,
             codes=frozenset({"neuropathy"}),
@@ -577,7 +719,7 @@ FOAM_ROLLER = HomeCareItem(
     version=1,
     kind=ItemKind.FOAM_ROLL,
     title="Foam roller",
-    purpose="Rolling eases tight muscles in your calf and thigh. It works like a firm massage.",
+    purpose="Rolling eases tight muscles in your calf and thigh. It works like a massage.",
     # Seed 000 "Developing a Massage Routine": calf, thigh and hamstrings, 5-10 min each.
     steps=(
         "Sit on the floor with your legs out in front of you.",
@@ -593,7 +735,16 @@ FOAM_ROLLER = HomeCareItem(
     dose=Dose(minutes=5, times_per_week=2, each=Each.MUSCLE),
     cautions=(
         "Keep the roller off the kneecap and the back of the knee.",
-        "Roll slowly. It may feel firm, but it should not hurt.",
+        "Roll slowly. It may feel strong, but it should not hurt.",
+    ),
+    one_leg_steps=(
+        "Sit on the floor with your legs out in front of you.",
+        "Put the roller under your {leg} calf. Lift your hips a little with your hands. Roll"
+        " slowly from below the knee to above the ankle.",
+        "Move the roller under the back of your {leg} thigh. Roll slowly from above the knee to"
+        " below your bottom.",
+        "Turn onto your front with the roller under the front of your {leg} thigh. Lean on your"
+        " forearms. Roll from above the knee to below the hip.",
     ),
     parts=(
         Part("the calf", _CALF, (2,)),
@@ -603,8 +754,94 @@ FOAM_ROLLER = HomeCareItem(
         ItemRule(Effect.SKIP_PART, codes=_CLOT | _AVOID_AREA, regions=_ROLLED),
         # Body weight on a roller cannot be kept light: any cap leaves that area out.
         ItemRule(Effect.SKIP_PART, any_cap=True, regions=_ROLLED),
+        # DOMAIN.md 8.2: no rolling on the leg of a knee operated on recently (clot risk),
+        # also once the site is cleared, while the calf cap holds.
+        ItemRule(Effect.EXCLUDE, codes=frozenset({"recent_surgery"}), regions=_KNEE),
+        ItemRule(Effect.EXCLUDE, codes=frozenset({_KNEE_SURGERY_CALF})),
     ),
 )
+
+# --- The clinic's own items: what they declare, and the rules that follow -----------------------
+
+
+@dataclass(frozen=True)
+class Declaration:
+    """What a clinic's own item involves (DOMAIN.md 8.4), as built-in items say by their rules.
+
+    areas: the parts of the leg it touches or works; uses_pressure: hands, a tool or body
+    weight press on those areas; weight_bearing: the legs carry weight (standing, kneeling,
+    lying on a leg). Heat and cold are declared by the item's kind.
+    """
+
+    areas: frozenset[Region]
+    uses_pressure: bool
+    weight_bearing: bool
+
+
+# Words that ask for more pressure than a cap allows; own text cannot be softened, so an own
+# item saying them is left out under any cap on its areas.
+PRESSING_WORDS = re.compile(r"\b(deep\w*|firm\w*|hard\w*|strong\w*)\b", re.IGNORECASE)
+
+UNDECLARED_WHY = (
+    "the clinic has not yet said what it involves (areas, pressure, heat or cold, weight)."
+    " The owner can add that in the library"
+)
+
+
+def own_item_rules(
+    kind: ItemKind, declaration: Declaration | None, text: str
+) -> tuple[ItemRule, ...]:
+    """Return the screening rules for a clinic's own item, from what it declares.
+
+    The same exclusions and caps as the built-in items of its kind; an item that declares
+    nothing is left out for a client with any finding at all.
+    """
+    if declaration is None:
+        return (ItemRule(Effect.EXCLUDE, any_finding=True, why=UNDECLARED_WHY),)
+    areas = declaration.areas
+    rules: list[ItemRule] = []
+    if declaration.uses_pressure and areas:
+        rules.append(
+            ItemRule(Effect.EXCLUDE, codes=_CLOT | _AVOID_AREA | _SORE_KNEE, regions=areas)
+        )
+        if kind is ItemKind.FOAM_ROLL or PRESSING_WORDS.search(text):
+            rules.append(ItemRule(Effect.EXCLUDE, any_cap=True, regions=areas))
+        else:
+            rules.append(ItemRule(Effect.LIMIT_PRESSURE, any_cap=True, regions=areas))
+            if areas & _CALF:
+                rules.append(
+                    ItemRule(
+                        Effect.LIMIT_PRESSURE,
+                        codes=frozenset({"recent_surgery"}),
+                        regions=_KNEE,
+                        cap=Pressure.LIGHT,
+                        cap_region=Region.CALF,
+                    )
+                )
+        if kind is ItemKind.FOAM_ROLL:
+            rules.append(
+                ItemRule(Effect.EXCLUDE, codes=frozenset({"recent_surgery"}), regions=_KNEE)
+            )
+            rules.append(ItemRule(Effect.EXCLUDE, codes=frozenset({_KNEE_SURGERY_CALF})))
+        rules.append(
+            ItemRule(
+                Effect.CHANGE,
+                codes=frozenset({"product_allergy"}),
+                change="If you use a cream or oil, use only one your therapist has checked.",
+            )
+        )
+    if declaration.weight_bearing or kind in (ItemKind.STRETCH, ItemKind.STRENGTHEN):
+        rules.extend(_EXERCISE_RULES)
+    where = areas or _KNEE
+    if kind is ItemKind.HEAT:
+        no_heat = _SORE_KNEE | _CLOT | _AVOID_AREA | frozenset({"neuropathy"})
+        rules.append(ItemRule(Effect.EXCLUDE, codes=no_heat, regions=where))
+    if kind is ItemKind.COLD:
+        no_cold = _CLOT | frozenset({"skin_break", "unexplained_lump"}) | _NOT_CLEARED
+        rules.append(ItemRule(Effect.EXCLUDE, codes=no_cold, regions=where))
+        rules.append(ItemRule(Effect.EXCLUDE, codes=frozenset({"circulation"})))
+    return tuple(rules)
+
 
 ITEMS: tuple[HomeCareItem, ...] = (
     SELF_MASSAGE,
@@ -654,6 +891,18 @@ class ItemAssessment:
     sides: frozenset[Side] = frozenset(Side)
     skipped_steps: tuple[tuple[Side, tuple[int, ...]], ...] = ()
     finding_codes: tuple[str, ...] = ()
+    # The step numbers whose wording is softened under a pressure cap (item.gentle_steps).
+    softened_steps: tuple[int, ...] = ()
+
+    @property
+    def steps(self) -> tuple[str, ...]:
+        """Return the steps as the client reads them, changed where they stand (DOMAIN.md 8.4).
+
+        Under a cap, a step that presses harder gets its gentle wording; a step left out on
+        one leg says so in its own text; with one leg left, the steps name that leg and never
+        send the client to the other one.
+        """
+        return client_steps(self)
 
     @property
     def changed(self) -> bool:
@@ -668,13 +917,55 @@ class _Tally:
     codes: list[str] = field(default_factory=list)
     dropped: set[Side] = field(default_factory=set)
     skipped: dict[Side, set[int]] = field(default_factory=lambda: {side: set() for side in Side})
+    softened: set[int] = field(default_factory=set)
     whole: bool = False
+
+
+# DOMAIN.md 8.1: what a clearance leaves behind. A cleared clot keeps its calf light (as a
+# resolved one does); a cleared hot, swollen knee keeps no heat and medium at most there.
+_RESIDUES: Mapping[str, tuple[Region, Pressure]] = MappingProxyType(
+    {
+        "dvt_current": (Region.CALF, Pressure.LIGHT),
+        "hot_swollen_knee": (Region.KNEE, Pressure.MEDIUM),
+    }
+)
+
+
+def active_with_residues(result: ScreeningResult) -> tuple[Finding, ...]:
+    """Return the active findings plus what a clearance leaves of some findings (DOMAIN.md 8.1).
+
+    A cleared finding listed in _RESIDUES counts as a modify finding with its lasting cap,
+    unless the screening already reports an active finding with that code.
+    """
+    active = list(result.active_findings)
+    codes = {f.code for f in active}
+    for finding in result.cleared_findings:
+        if finding.code in _RESIDUES and finding.code not in codes:
+            region, cap = _RESIDUES[finding.code]
+            # A named region on the finding stays where it is more precise than the residue's.
+            kept = (
+                finding.region
+                if finding.region is not None and finding.region.parts <= region.parts
+                else region
+            )
+            active.append(
+                replace(
+                    finding,
+                    tier=Tier.MODIFY,
+                    cleared=False,
+                    region=kept,
+                    max_pressure=cap,
+                    urgency=None,
+                )
+            )
+            codes.add(finding.code)
+    return tuple(active)
 
 
 def assess_item(item: HomeCareItem, result: ScreeningResult) -> ItemAssessment:
     """Decide whether the item stays in a plan under the screening result, and with what changes."""
     tally = _Tally()
-    active = result.active_findings
+    active = active_with_residues(result)
     refer = [f for f in active if f.tier is Tier.REFER]
     for finding in refer:
         tally.codes.append(finding.code)
@@ -718,18 +1009,23 @@ def _apply(item: HomeCareItem, rule: ItemRule, finding: Finding, tally: _Tally) 
             tally.reasons.append(f"{item.title} is left out on {leg}: {why}.")
         else:
             tally.whole = True
-            tally.reasons.append(f"{item.title} is left out: {why} on {leg}.")
+            because = rule.why or f"{why} on {leg}"
+            tally.reasons.append(f"{item.title} is left out: {because}.")
     elif effect is Effect.LIMIT_PRESSURE:
-        cap = finding.max_pressure
+        cap = rule.cap or finding.max_pressure
         if cap is None:
             return
-        place = _place(finding.side, finding.region, "your")
+        region = rule.cap_region if rule.cap is not None else finding.region
+        # Any cap softens every pressing step, wherever the cap holds: a handout that says
+        # "press deeper" anywhere reads as leave to press there too.
+        tally.softened.update(number for number, _ in item.gentle_steps)
+        place = _place(finding.side, region, "your")
         where = f" on {place}" if place else ""
         if cap is Pressure.LIGHT:
             tally.changes.append(f"Use light pressure only{where}: stroke, do not press.")
         else:
-            tally.changes.append(f"Keep the pressure gentle{where}: no deep or firm strokes.")
-        there = _place(finding.side, finding.region, "the")
+            tally.changes.append(f"Keep the pressure gentle{where}: do not dig in.")
+        there = _place(finding.side, region, "the")
         tally.reasons.append(
             f"{item.title}: {cap.label.lower()} pressure at most"
             f"{f' on {there}' if there else ''} ({why})."
@@ -746,6 +1042,13 @@ def _finish(item: HomeCareItem, tally: _Tally, *, refused: bool) -> ItemAssessme
         if all_steps and tally.skipped[side] >= all_steps:
             tally.dropped.add(side)
     sides = frozenset() if tally.whole else frozenset(Side) - tally.dropped
+    if item.loads_other_leg and not item.one_leg_steps and len(sides) == 1:
+        # DOMAIN.md 8.4: the leg left out would carry the weight, so the item goes.
+        (left_out,) = frozenset(Side) - sides
+        tally.reasons.append(
+            f"{item.title} is left out: it would put weight on the {left_out.value} leg."
+        )
+        sides = frozenset()
     excluded = refused or not sides
     skipped = tuple(
         (side, tuple(sorted(tally.skipped[side])))
@@ -767,7 +1070,41 @@ def _finish(item: HomeCareItem, tally: _Tally, *, refused: bool) -> ItemAssessme
         sides=frozenset() if excluded else sides,
         skipped_steps=() if excluded else skipped,
         finding_codes=_unique(tally.codes),
+        softened_steps=() if excluded else tuple(sorted(tally.softened)),
     )
+
+
+def client_steps(assessment: ItemAssessment) -> tuple[str, ...]:
+    """Return the item's steps as the client reads them under the assessment (DOMAIN.md 8.4)."""
+    item = assessment.item
+    if assessment.excluded:
+        return item.steps
+    steps = list(item.steps)
+    if len(assessment.sides) == 1:
+        (leg,) = assessment.sides
+        if item.one_leg_steps:
+            steps = [step.format(leg=leg.value) for step in item.one_leg_steps]
+    gentle = dict(item.gentle_steps)
+    for number in assessment.softened_steps:
+        if number <= len(steps) and number in gentle:
+            steps[number - 1] = gentle[number]
+    skipped_on: dict[int, set[Side]] = {}
+    for side, numbers in assessment.skipped_steps:
+        for number in numbers:
+            skipped_on.setdefault(number, set()).add(side)
+    for number, legs in skipped_on.items():
+        if number > len(steps):
+            continue
+        if legs >= assessment.sides:
+            steps[number - 1] = "Skip this step. It is not for you for now."
+        else:
+            (skip,) = legs
+            (keep,) = assessment.sides - legs
+            steps[number - 1] = (
+                f"Do this step on your {keep.value} leg only. Skip it on your {skip.value}"
+                f" leg. {steps[number - 1]}"
+            )
+    return tuple(steps)
 
 
 def _one_side(item: HomeCareItem, side: Side) -> str:
@@ -868,7 +1205,7 @@ REFER_NOTE = "Do not start this plan until a doctor has checked you."
 
 def safety_notes(result: ScreeningResult) -> tuple[str, ...]:
     """List the client's safety notes for a plan: always-on notes plus one per active finding."""
-    active = result.active_findings
+    active = active_with_residues(result)
     notes: list[str] = []
     if any(f.tier is Tier.REFER for f in active):
         notes.append(REFER_NOTE)
@@ -883,6 +1220,8 @@ def safety_notes(result: ScreeningResult) -> tuple[str, ...]:
 
 def _finding_note(finding: Finding) -> str:
     # The client's own voice: what to do, never a name for what they might have.
+    if finding.code in _RESIDUES and finding.tier is Tier.REFER:
+        return ""  # the referral note says it all until the clearance
     place = _place(finding.side, finding.region, "your")
     on = f" on {place}" if place else ""
     knee = _place(finding.side, Region.KNEE, "your")
@@ -895,7 +1234,7 @@ def _finding_note(finding: Finding) -> str:
             "Keep the pressure gentle, and look at your skin when you finish. You may not feel a"
             " sore spot."
         ),
-        "osteoporosis": "Keep the pressure gentle, and never press hard on bone.",
+        "osteoporosis": "Keep the pressure gentle, and do not press on bone.",
         "pregnancy": (
             "Keep the pressure gentle on your calves. Ask your midwife or doctor which exercises"
             " suit you."
@@ -923,6 +1262,24 @@ def _finding_note(finding: Finding) -> str:
             " says it is fine."
         ),
         "acute_flare": f"Rest {knee} until the flare-up settles. Use cold there, not heat.",
+        "dvt_current": (
+            f"Use only light strokes on {calf}, and do not roll it. Watch closely for the"
+            " warning signs below."
+        ),
+        "hot_swollen_knee": f"Use cold on {knee}, not heat, and keep the pressure gentle there.",
+        "baker_cyst": f"Keep off the back of {knee}.",
+        "tumour_site": f"Keep all pressure off {place or 'the area your cancer team named'}.",
+        "knee_surgery_calf": (
+            f"Use only light strokes on {calf}, and do not use a foam roller on that leg. Watch"
+            " closely for the warning signs below."
+        ),
+        "knee_injection": (
+            f"Keep off {knee} where the needle went in. Use cold there, not heat, for now."
+        ),
+        "circulation": (
+            f"Do not use cold packs on {place or 'your legs'}. Keep the pressure gentle."
+        ),
+        "lymphoedema": f"Use only light strokes on {place or 'your legs'}.",
         "recent_knee_injury": f"Rest {knee} while the injury heals. Use cold there, not heat.",
     }
     return notes.get(finding.code, "")

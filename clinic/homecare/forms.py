@@ -12,6 +12,7 @@ from wtforms import (
     FormField,
     HiddenField,
     IntegerField,
+    RadioField,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -21,6 +22,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from clinic.domain.catalogue import BASIC_REGIONS, Region
 from clinic.domain.homecare import Dose, Each, ItemKind
 from clinic.domain.screening import FINDING_LABELS
 from clinic.forms import ClinicForm, clean_text, enum_choices
@@ -59,6 +61,17 @@ def _each() -> SelectField:
         choices=enum_choices(Each, blank="Neither"),
         validators=[Optional()],
     )
+
+
+_YES_NO = [SelectChoice("yes", "Yes"), SelectChoice("no", "No")]
+
+
+def _yes_no(value: str | None) -> bool | None:
+    return {"yes": True, "no": False}.get(value or "")
+
+
+def _answer(value: bool | None) -> str | None:
+    return None if value is None else ("yes" if value else "no")
 
 
 def _lines(text: str | None) -> tuple[str, ...]:
@@ -152,6 +165,30 @@ class LibraryItemForm(ClinicForm):
         option_widget=CheckboxInput(),
     )
 
+    areas = SelectMultipleField(
+        "Parts of the leg it works",
+        description=(
+            "Tick every part the item touches, presses, stretches or works. Leave all unticked"
+            " only if it does not involve the legs."
+        ),
+        choices=[SelectChoice(region.value, region.label) for region in BASIC_REGIONS],
+        validators=[Optional()],
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
+    )
+    uses_pressure = RadioField(
+        "Does it press on the leg?",
+        description="Hands, a ball, a roller or body weight pressing on those parts.",
+        choices=_YES_NO,
+        validators=[InputRequired("Say whether the item presses on the leg.")],
+    )
+    weight_bearing = RadioField(
+        "Do the legs carry weight in it?",
+        description="Standing, kneeling, squatting or lying on a leg.",
+        choices=_YES_NO,
+        validators=[InputRequired("Say whether the legs carry weight in it.")],
+    )
+
     def to_details(self) -> ItemDetails:
         """Return the item as typed values."""
         return ItemDetails(
@@ -162,6 +199,9 @@ class LibraryItemForm(ClinicForm):
             cautions=_lines(self.cautions.data),
             dose=_dose_from(self),
             excluded_by=frozenset(self.excluded_by.data or ()),
+            areas=frozenset(Region(a) for a in self.areas.data or ()),
+            uses_pressure=_yes_no(self.uses_pressure.data),
+            weight_bearing=_yes_no(self.weight_bearing.data),
         )
 
     def fill(self, details: ItemDetails, number: int) -> None:
@@ -174,6 +214,10 @@ class LibraryItemForm(ClinicForm):
         self.cautions.data = "\n".join(details.cautions)
         fill_dose(self, details.dose)
         self.excluded_by.data = sorted(details.excluded_by)
+        # An undeclared item shows empty answers: the owner must give them to save.
+        self.areas.data = sorted(a.value for a in details.areas or ())
+        self.uses_pressure.data = _answer(details.uses_pressure)
+        self.weight_bearing.data = _answer(details.weight_bearing)
 
     def expected_number(self) -> int | None:
         """Return the version number the form was loaded with."""

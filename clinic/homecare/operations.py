@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -15,11 +15,14 @@ from sqlalchemy.orm.exc import StaleDataError
 from clinic.access import get_scoped_or_404, scoped
 from clinic.audit.trail import Actor, record_event
 from clinic.database import utcnow
+from clinic.domain.catalogue import Region
 from clinic.domain.errors import Conflict, Problem, RuleViolations, row_key
 from clinic.domain.homecare import (
     ITEMS,
     ITEMS_BY_CODE,
+    Declaration,
     Dose,
+    Each,
     Effect,
     HomeCareItem,
     ItemAssessment,
@@ -27,6 +30,7 @@ from clinic.domain.homecare import (
     ItemRule,
     assess_item,
     describe_dose,
+    own_item_rules,
     safety_notes,
     validate_dose,
 )
@@ -71,6 +75,10 @@ class ItemDetails:
     cautions: tuple[str, ...]
     dose: Dose
     excluded_by: frozenset[str] = frozenset()
+    # What the item involves (DOMAIN.md 8.4); every new version must say (None: not said).
+    areas: frozenset[Region] | None = None
+    uses_pressure: bool | None = None
+    weight_bearing: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -88,6 +96,11 @@ class LibraryEntry:
     def is_own(self) -> bool:
         """Whether the clinic wrote the item (rather than it being built in)."""
         return self.own_version is not None
+
+    @property
+    def undeclared(self) -> bool:
+        """Whether the clinic's own item does not yet say what it involves."""
+        return self.own_version is not None and declaration_of(self.own_version) is None
 
 
 LIBRARY_CONFLICT = (
@@ -116,11 +129,24 @@ def _dose_columns(dose: Dose) -> dict[str, Any]:
     return values
 
 
+def declaration_of(version: LibraryItemVersion) -> Declaration | None:
+    """Return what a stored version declares it involves, or None if it says nothing."""
+    if version.areas is None or version.uses_pressure is None or version.weight_bearing is None:
+        return None
+    areas = frozenset(Region(a) for a in version.areas if a in {r.value for r in Region})
+    return Declaration(areas, version.uses_pressure, version.weight_bearing)
+
+
 def to_domain_item(version: LibraryItemVersion) -> HomeCareItem:
-    """Return a clinic item's version as a library item the screening rules can assess."""
+    """Return a clinic item's version as a library item the screening rules can assess.
+
+    The owner's own picks leave it out; what it declares brings the built-in items' rules.
+    """
     rules: tuple[ItemRule, ...] = ()
     if version.excluded_by:
         rules = (ItemRule(Effect.EXCLUDE, codes=frozenset(version.excluded_by)),)
+    text = " ".join((version.title, version.purpose, *version.steps, *version.cautions))
+    rules += own_item_rules(version.kind, declaration_of(version), text)
     return HomeCareItem(
         code=f"clinic_{version.item_id}",
         version=version.number,
@@ -164,16 +190,16 @@ def get_library_item_or_404(item_id: int) -> LibraryItem:
     return get_scoped_or_404(LibraryItem, item_id)
 
 
-def _dose_problems(dose: Dose) -> list[Problem]:
+def _dose_problems(dose: Dose, kind: ItemKind | None = None) -> list[Problem]:
     try:
-        validate_dose(dose)
+        validate_dose(dose, kind)
     except RuleViolations as refused:
         return list(refused)
     return []
 
 
 def _check_item(details: ItemDetails) -> None:
-    problems = _dose_problems(details.dose)
+    problems = _dose_problems(details.dose, details.kind)
     if not details.steps:
         problems.append(Problem("steps", "Write at least one step."))
     if len(details.steps) > MAX_STEPS:
@@ -183,6 +209,12 @@ def _check_item(details: ItemDetails) -> None:
     unknown = details.excluded_by - set(FINDING_LABELS)
     if unknown:
         problems.append(Problem("excluded_by", "Choose findings from the list."))
+    if details.areas is None:
+        problems.append(Problem("areas", "Say which parts of the leg the item works, or none."))
+    if details.uses_pressure is None:
+        problems.append(Problem("uses_pressure", "Say whether the item presses on the leg."))
+    if details.weight_bearing is None:
+        problems.append(Problem("weight_bearing", "Say whether the legs carry weight in it."))
     if problems:
         raise RuleViolations(problems)
 
@@ -199,6 +231,9 @@ def _new_version(
         steps=list(details.steps),
         cautions=list(details.cautions),
         excluded_by=sorted(details.excluded_by),
+        areas=None if details.areas is None else sorted(a.value for a in details.areas),
+        uses_pressure=details.uses_pressure,
+        weight_bearing=details.weight_bearing,
         created_by_id=author.id,
         **_dose_columns(details.dose),
     )
@@ -214,7 +249,19 @@ def details_of(version: LibraryItemVersion) -> ItemDetails:
         cautions=tuple(version.cautions),
         dose=dose_of(version),
         excluded_by=frozenset(version.excluded_by),
+        **_declared_details(version),
     )
+
+
+def _declared_details(version: LibraryItemVersion) -> dict[str, Any]:
+    declaration = declaration_of(version)
+    if declaration is None:
+        return {}
+    return {
+        "areas": declaration.areas,
+        "uses_pressure": declaration.uses_pressure,
+        "weight_bearing": declaration.weight_bearing,
+    }
 
 
 @operation
@@ -375,7 +422,7 @@ def _pick_problems(
                 "Not for this client: " + " ".join(assessment.reasons),
             )
         )
-    for problem in _dose_problems(pick.dose):
+    for problem in _dose_problems(pick.dose, entry.item.kind):
         problems.append(
             Problem(row_key(PLAN_ROWS, index, problem.field or ROW_FIELD), problem.message)
         )
@@ -442,6 +489,8 @@ def build_plan(
             dose=pick.dose,
             note=pick.note,
             changes=assessment.changes,
+            steps=assessment.steps,
+            one_leg=len(assessment.sides) == 1,
         )
         for position, (entry, assessment, pick) in enumerate(chosen)
     ]
@@ -471,8 +520,13 @@ def snapshot_plan_item(
     dose: Dose,
     note: str,
     changes: Sequence[str],
+    steps: Sequence[str] | None = None,
+    one_leg: bool = False,
 ) -> HomeCarePlanItem:
-    """Copy a library item's text and version into a plan, so the plan never changes later."""
+    """Copy a library item's text and version into a plan, so the plan never changes later.
+
+    steps are the item's steps as the screening changed them (the item's own by default).
+    """
     return HomeCarePlanItem(
         clinic_id=clinic_id,
         position=position,
@@ -482,13 +536,18 @@ def snapshot_plan_item(
         kind=entry.item.kind,
         title=entry.item.title,
         purpose=entry.item.purpose,
-        steps=list(entry.item.steps),
+        steps=list(entry.item.steps if steps is None else steps),
         cautions=list(entry.item.cautions),
         changes=list(changes),
-        dose_text=describe_dose(dose),
+        dose_text=describe_dose(printed_dose(dose, one_leg=one_leg)),
         note=note,
         **_dose_columns(dose),
     )
+
+
+def printed_dose(dose: Dose, *, one_leg: bool) -> Dose:
+    """Return the dose as the handout words it: "on each leg" only when both legs do it."""
+    return replace(dose, each=None) if one_leg and dose.each is Each.LEG else dose
 
 
 def get_plan_or_404(client: Client, plan_id: int) -> HomeCarePlan:
@@ -572,7 +631,7 @@ def plan_out_of_date(plan: HomeCarePlan, current: CurrentScreening) -> list[str]
         assessment = assess_item(domain_item, current.result)
         if assessment.excluded:
             reasons.append(f"{item.title} is now left out by the screening.")
-        elif list(assessment.changes) != item.changes:
+        elif list(assessment.changes) != item.changes or list(assessment.steps) != item.steps:
             reasons.append(f"The screening now changes {item.title} differently.")
     return reasons
 
@@ -620,8 +679,13 @@ def prepare_handout(
     start_on: date,
     created: datetime | None = None,
     preview: bool = False,
+    mismatch: Sequence[str] = (),
 ) -> HandoutDocument:
-    """Gather the plan's handout: the clinic's paper size, logo, and a two-week record."""
+    """Gather the plan's handout: the clinic's paper size, logo, and a two-week record.
+
+    mismatch lists why the plan no longer matches the screening (a preview says so on every
+    page).
+    """
     assets = logo_assets(clinic)
     has_logo = bool(assets)
     chart = pain_chart_for(client)
@@ -635,6 +699,7 @@ def prepare_handout(
         has_logo=has_logo,
         pain_chart=chart,
         preview=preview,
+        mismatch=mismatch,
     )
     return HandoutDocument(
         title=f"Home-care plan for {client.full_name}",
@@ -661,6 +726,44 @@ def render_handout(
     ).render()
 
 
+def print_blockers(client: Client, current: CurrentScreening) -> list[str]:
+    """Return why no handout can be printed today (empty when one can).
+
+    DOMAIN.md 8.4: like a visit, printing needs a current screening with the clot signs
+    asked that day (by the screening or a "no changes" confirmation).
+    """
+    reasons = plan_blockers(client, current)
+    if not reasons and not current.status.is_ready:
+        reasons.append(current.status.explanation + " A handout is printed only after that.")
+    return reasons
+
+
+class PrintRefused(RuleViolations):
+    """Printing refused because the screening does not allow it today (not the plan itself)."""
+
+
+def prepare_preview(
+    plan: HomeCarePlan, client: Client, clinic: Clinic, *, today: date
+) -> HandoutDocument:
+    """Check that a preview may be printed today and gather it, marked if the plan is stale.
+
+    Raises PrintRefused without a current screening with the clot signs asked today.
+    """
+    current = load_current_screening(client, clinic, today)
+    if current.result is None or not current.status.is_ready:
+        raise PrintRefused(
+            [Problem(None, current.status.explanation + " A handout is printed only after that.")]
+        )
+    return prepare_handout(
+        plan,
+        client,
+        clinic,
+        start_on=today,
+        preview=True,
+        mismatch=plan_out_of_date(plan, current),
+    )
+
+
 def prepare_issue(
     plan: HomeCarePlan, client: Client, clinic: Clinic, *, today: date, issued_at: datetime
 ) -> HandoutDocument:
@@ -668,10 +771,12 @@ def prepare_issue(
 
     Raises RuleViolations when the client or the screening no longer allows the plan.
     """
-    reasons, current = check_plan_can_start(client, clinic, today)
-    if not reasons:
-        # The screening may have changed since the plan was made: a handout must match it.
-        reasons = plan_out_of_date(plan, current)
+    current = load_current_screening(client, clinic, today)
+    reasons = print_blockers(client, current)
+    if reasons:
+        raise PrintRefused([Problem(None, " ".join(reasons))])
+    # The screening may have changed since the plan was made: a handout must match it.
+    reasons = plan_out_of_date(plan, current)
     if reasons:
         raise RuleViolations.one(
             None, " ".join(reasons) + " Build a new plan from the current screening to print."

@@ -51,6 +51,8 @@ class PrintedHandout:
     tracking_days: Sequence[tuple[str, str]]
     pain_summary: Sequence[str] | None
     preview: bool
+    # Why the plan no longer matches the client's screening (previews only; empty when it does).
+    mismatch: Sequence[str] = ()
 
 
 @dataclass(frozen=True)
@@ -119,6 +121,7 @@ def build_handout(
     has_logo: bool,
     pain_chart: PainChart | None = None,
     preview: bool = False,
+    mismatch: Sequence[str] = (),
 ) -> PrintedHandout:
     """Turn a plan into the plain text the handout template lays out."""
     return PrintedHandout(
@@ -148,4 +151,5 @@ def build_handout(
         tracking_days=_days(start_on),
         pain_summary=pain_chart.summary if pain_chart is not None else None,
         preview=preview,
+        mismatch=list(mismatch),
     )

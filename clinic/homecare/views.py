@@ -13,6 +13,7 @@ from clinic.audit.declared import PRINT, VIEW, audited, current_actor, not_audit
 from clinic.clients.operations import get_client_or_404
 from clinic.clients.pages import render_client_page
 from clinic.database import utcnow
+from clinic.domain.catalogue import Region
 from clinic.domain.errors import Conflict, RuleViolations
 from clinic.domain.homecare import Dose, describe_dose, safety_notes
 from clinic.domain.screening import FINDING_LABELS
@@ -40,6 +41,12 @@ def finding_label(code: str) -> str:
     return FINDING_LABELS.get(code, code)
 
 
+@bp.app_template_filter("region_label")
+def region_label(value: str) -> str:
+    """Name a stored leg region as the forms do."""
+    return Region(value).label.lower() if value in {r.value for r in Region} else value
+
+
 # --- The library (owner only: library_bp checks) ------------------------------------------------
 
 
@@ -47,10 +54,12 @@ def finding_label(code: str) -> str:
 @not_audited(_NO_CLIENT)
 def index() -> str:
     """List the built-in items and the clinic's own."""
+    own = ops.list_own_items()
     return render_template(
         "homecare/library.html",
         builtin=[entry for entry in ops.list_library() if not entry.is_own],
-        own=ops.list_own_items(),
+        own=own,
+        undeclared={item.id for item in own if ops.declaration_of(item.current) is None},
     )
 
 
@@ -223,7 +232,7 @@ def new(client_id: int) -> str | Response | tuple[str, int]:
 
 def _render_plan(client: Client, plan: HomeCarePlan, status: int = 200) -> tuple[str, int]:
     _, current = ops.check_plan_can_start(client, current_user.clinic, date.today())
-    blockers = ops.plan_blockers(client, current) or ops.plan_out_of_date(plan, current)
+    blockers = ops.print_blockers(client, current) or ops.plan_out_of_date(plan, current)
     handouts = [h for h in ops.list_handouts(client) if h.plan_id == plan.id]
     return render_client_page(
         "homecare/plan.html",
@@ -246,13 +255,19 @@ def detail(client_id: int, plan_id: int) -> tuple[str, int]:
 
 @bp.get("/clients/<int:client_id>/homecare/<int:plan_id>/preview.pdf")
 @audited(PRINT, "plan", "Handout preview PDF", record="plan_id")
-def preview(client_id: int, plan_id: int) -> Response:
-    """Render the handout to look at, marked as a preview; no handout is kept."""
+def preview(client_id: int, plan_id: int) -> Response | tuple[str, int]:
+    """Render the handout to look at, marked as a preview; no handout is kept.
+
+    Refused without a current screening with the clot signs asked today; a plan that no
+    longer matches the screening says so on every page.
+    """
     client = get_client_or_404(client_id)
     plan = ops.get_plan_or_404(client, plan_id)
-    document = ops.prepare_handout(
-        plan, client, current_user.clinic, start_on=date.today(), preview=True
-    )
+    try:
+        document = ops.prepare_preview(plan, client, current_user.clinic, today=date.today())
+    except ops.PrintRefused as refused:
+        flash(refused.message, "error")
+        return _render_plan(client, plan, 409)
     filename = f"home-care-preview-{plan.id}.pdf"
     # Everything is read: no lock is held while the PDF is laid out.
     release_read()

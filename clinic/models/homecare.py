@@ -84,6 +84,12 @@ class LibraryItemVersion(DoseColumns, Base):
     cautions: Mapped[list[str]] = mapped_column(JSON)
     # Screening finding codes that leave the item out of a plan while they are active.
     excluded_by: Mapped[list[str]] = mapped_column(JSON)
+    # What the item involves (DOMAIN.md 8.4): the leg regions it works, whether it presses
+    # on them, whether the legs carry weight. All None on versions saved before the owner
+    # was asked: such an item stays out of plans for clients with any finding.
+    areas: Mapped[list[str] | None] = mapped_column(JSON, default=None)
+    uses_pressure: Mapped[bool | None] = mapped_column(default=None)
+    weight_bearing: Mapped[bool | None] = mapped_column(default=None)
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 

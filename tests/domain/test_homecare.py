@@ -61,6 +61,23 @@ NONE: frozenset[str] = frozenset()
 EXERCISES_BUT_BRIDGE = frozenset({HS, QS, CS, SLR, CL})
 
 MAX_GRADE = 8  # DOMAIN.md section 5: handouts at about grade 6 to 8.
+# DOMAIN.md 8.2: the finding codes the screening adds in the second round. The home-care rules
+# read them by code, so they hold whether or not the questionnaire asks them yet.
+NEW_CODES = frozenset(
+    {
+        "baker_cyst",
+        "baker_cyst_burst_signs",
+        "knee_injection",
+        "circulation",
+        "lymphoedema",
+        "lymphoedema_new",
+    }
+)
+# DOMAIN.md 8.4: exercises done one leg at a time whose other leg carries the weight; with one
+# leg left out they go too.
+LOADS_OTHER_LEG = frozenset({QS, CL})
+# DOMAIN.md 8.1: findings a clearance does not wipe out.
+RESIDUE_CODES = frozenset({"dvt_current", "hot_swollen_knee"})
 
 
 def screen(answers: dict[str, Answer], age: int | None = ADULT) -> ScreeningResult:
@@ -138,7 +155,7 @@ def test_item_parts_and_rules_are_well_formed(item: HomeCareItem) -> None:
     for rule in item.rules:
         assert rule.codes or rule.any_cap
         # A typo in a code would silently never match.
-        assert rule.codes <= set(FINDING_LABELS)
+        assert rule.codes <= set(FINDING_LABELS) | NEW_CODES
         assert rule.regions
         assert bool(rule.change) is (rule.effect is Effect.CHANGE)
 
@@ -266,14 +283,14 @@ FINDING_ROWS: list[tuple[str, dict[str, Answer], frozenset[str], frozenset[str]]
     (
         "recent_knee_injury",
         {"recent_knee_injury": Answer(True, side=L)},
-        frozenset({GB}),
-        frozenset({SM, HEAT}) | EXERCISES_BUT_BRIDGE,
+        frozenset({GB}) | LOADS_OTHER_LEG,
+        frozenset({SM, HEAT}) | EXERCISES_BUT_BRIDGE - LOADS_OTHER_LEG,
     ),
     (
         "acute_flare",
         {"acute_flare": Answer(True, side=L)},
-        frozenset({GB}),
-        frozenset({SM, HEAT}) | EXERCISES_BUT_BRIDGE,
+        frozenset({GB}) | LOADS_OTHER_LEG,
+        frozenset({SM, HEAT}) | EXERCISES_BUT_BRIDGE - LOADS_OTHER_LEG,
     ),
     (
         "skin_break",
@@ -284,14 +301,15 @@ FINDING_ROWS: list[tuple[str, dict[str, Answer], frozenset[str], frozenset[str]]
     (
         "recent_fracture",
         {"recent_fracture": Answer(True, side=L, region=SHIN)},
-        frozenset({GB}),
-        frozenset({SM}) | EXERCISES_BUT_BRIDGE,
+        frozenset({GB}) | LOADS_OTHER_LEG,
+        frozenset({SM}) | EXERCISES_BUT_BRIDGE - LOADS_OTHER_LEG,
     ),
     (
         "recent_surgery",
         {"recent_surgery": Answer(True, side=L, region=KNEE)},
-        frozenset({GB}),
-        frozenset({SM, HEAT, COLD}) | EXERCISES_BUT_BRIDGE,
+        frozenset({GB}) | LOADS_OTHER_LEG,
+        # DOMAIN.md 8.2: knee surgery also keeps the roller off that leg.
+        frozenset({SM, HEAT, COLD, FR}) | EXERCISES_BUT_BRIDGE - LOADS_OTHER_LEG,
     ),
     (
         "varicose_veins",
@@ -321,12 +339,46 @@ FINDING_ROWS: list[tuple[str, dict[str, Answer], frozenset[str], frozenset[str]]
     ),
     ("previous_dvt", {"previous_dvt": Answer(True, side=L)}, NONE, frozenset({SM, FR})),
     ("immobilisation", {"immobilisation": Answer(True, side=L)}, NONE, frozenset({SM, FR})),
+    # DOMAIN.md 8.1 and 8.2: the second round's findings.
+    ("cold_pale_foot", {"cold_pale_foot": Answer(True, side=L)}, ALL, NONE),
+    ("baker_cyst", {"baker_cyst": Answer(True, side=L)}, NONE, frozenset({SM, HEAT})),
+    (
+        "baker_cyst_burst_signs",
+        {"baker_cyst": Answer(True, side=L), "baker_cyst_burst_signs": Answer(True, side=L)},
+        ALL,
+        NONE,
+    ),
+    (
+        "knee_injection",
+        {"knee_injection": Answer(True, side=L)},
+        frozenset({GB}) | LOADS_OTHER_LEG,
+        frozenset({SM, HEAT}) | EXERCISES_BUT_BRIDGE - LOADS_OTHER_LEG,
+    ),
+    ("circulation", {"circulation": Answer(True, side=L)}, NONE, frozenset({SM, COLD, FR})),
+    ("lymphoedema", {"lymphoedema": Answer(True, side=L)}, NONE, frozenset({SM, FR})),
+    (
+        "lymphoedema_new",
+        {"lymphoedema": Answer(True, side=L), "lymphoedema_new": Answer(True)},
+        ALL,
+        NONE,
+    ),
+    (
+        "tumour_site",
+        {"tumour_site": Answer(True, side=L, region=KNEE)},
+        NONE,
+        frozenset({SM, HEAT}),
+    ),
 ]
 ROWS_BY_CODE = {row[0]: row for row in FINDING_ROWS}
 
 
+# Codes the screening adds beside another finding, tested on their own with findings built
+# directly (test_the_knee_surgery_calf_finding_keeps_the_calf_light).
+DERIVED_CODES = frozenset({"knee_surgery_calf"})
+
+
 def test_every_finding_code_has_a_row() -> None:
-    assert sorted(ROWS_BY_CODE) == sorted(FINDING_LABELS)
+    assert sorted(ROWS_BY_CODE) == sorted(set(FINDING_LABELS) - DERIVED_CODES)
     assert len(ROWS_BY_CODE) == len(FINDING_ROWS)
 
 
@@ -355,8 +407,11 @@ def test_finding_limits_items(
             assert assessment == ItemAssessment(item=get_item(item_code), excluded=False)
 
 
+LIFTED_ROWS = [r for r in FINDING_ROWS if r[0] not in RESIDUE_CODES]
+
+
 @pytest.mark.parametrize(
-    ("code", "answers"), [(r[0], r[1]) for r in FINDING_ROWS], ids=[r[0] for r in FINDING_ROWS]
+    ("code", "answers"), [(r[0], r[1]) for r in LIFTED_ROWS], ids=[r[0] for r in LIFTED_ROWS]
 )
 def test_cleared_findings_change_nothing(code: str, answers: dict[str, Answer]) -> None:
     result = screen(answers)
@@ -372,6 +427,7 @@ CLEARABLE = [
     code
     for code, answers, _, _ in FINDING_ROWS
     if code != "acute_injury_ottawa"
+    and code not in RESIDUE_CODES
     and all(f.lifted_by is LiftedBy.MEDICAL_CLEARANCE for f in screen(answers).findings)
 ]
 
@@ -388,7 +444,7 @@ def test_a_cleared_ottawa_referral_leaves_the_knee_injury_rules() -> None:
     )
     assessed = by_code(result)
     injury = by_code(screen(ROWS_BY_CODE["recent_knee_injury"][1]))
-    assert {c for c, a in assessed.items() if a.excluded} == {GB}
+    assert {c for c, a in assessed.items() if a.excluded} == {GB} | LOADS_OTHER_LEG
     assert assessed[HEAT].changes == injury[HEAT].changes
 
 
@@ -441,9 +497,11 @@ def test_referral_reasons_name_the_item_rule_too() -> None:
 )
 def test_a_one_leg_finding_keeps_the_other_leg(side: Laterality, kept: frozenset[Side]) -> None:
     assessed = by_code(screen({"recent_knee_injury": Answer(True, side=side)}))
-    for code in EXERCISES_BUT_BRIDGE | {HEAT}:
+    for code in EXERCISES_BUT_BRIDGE - LOADS_OTHER_LEG | {HEAT}:
         assert assessed[code].sides == kept
         assert assessed[code].excluded is (not kept)
+    for code in LOADS_OTHER_LEG:
+        assert assessed[code].excluded
     assert assessed[GB].excluded  # both legs work at once
     if kept:
         (other,) = kept
@@ -544,11 +602,11 @@ def test_skips_add_up_to_leaving_out_the_leg() -> None:
         ),
         (
             {"anticoagulants": Answer(True)},
-            "Keep the pressure gentle: no deep or firm strokes.",
+            "Keep the pressure gentle: do not dig in.",
         ),
         (
             {"pregnancy": Answer(True)},
-            "Keep the pressure gentle on your calves: no deep or firm strokes.",
+            "Keep the pressure gentle on your calves: do not dig in.",
         ),
     ],
 )
@@ -680,7 +738,7 @@ NOTE_ROWS: list[tuple[str, str | None]] = [
         "neuropathy",
         "Keep the pressure gentle, and look at your skin when you finish. You may not feel a sore spot.",
     ),
-    ("osteoporosis", "Keep the pressure gentle, and never press hard on bone."),
+    ("osteoporosis", "Keep the pressure gentle, and do not press on bone."),
     (
         "pregnancy",
         "Keep the pressure gentle on your calves. Ask your midwife or doctor which exercises suit you.",
@@ -699,11 +757,25 @@ NOTE_ROWS: list[tuple[str, str | None]] = [
         "immobilisation",
         "Use only light strokes on your left calf for now. Watch closely for the warning signs below.",
     ),
+    ("cold_pale_foot", None),
+    ("baker_cyst", "Keep off the back of your left knee."),
+    ("baker_cyst_burst_signs", None),
+    (
+        "knee_injection",
+        "Keep off your left knee where the needle went in. Use cold there, not heat, for now.",
+    ),
+    (
+        "circulation",
+        "Do not use cold packs on your left leg. Keep the pressure gentle.",
+    ),
+    ("lymphoedema", "Use only light strokes on your left leg."),
+    ("lymphoedema_new", None),
+    ("tumour_site", "Keep all pressure off your left knee."),
 ]
 
 
 def test_every_finding_code_has_a_note_row() -> None:
-    assert sorted(code for code, _ in NOTE_ROWS) == sorted(FINDING_LABELS)
+    assert sorted(code for code, _ in NOTE_ROWS) == sorted(set(FINDING_LABELS) - DERIVED_CODES)
 
 
 @pytest.mark.parametrize(("code", "note"), NOTE_ROWS, ids=[r[0] for r in NOTE_ROWS])
@@ -722,7 +794,11 @@ def test_safety_note_per_finding(code: str, note: str | None) -> None:
     assert notes[-3:] == (STOP_NOTE, SAME_DAY_NOTE, EMERGENCY_NOTE)
     assert len(notes) == len(set(notes))
     expected = len(ALWAYS) + int(refers) + int(note is not None)
-    assert len(notes) == expected
+    if len(result.findings) == 1:
+        assert len(notes) == expected
+    else:
+        # A second finding from the same answers (a knee operation's calf cap) may add its own.
+        assert len(notes) >= expected
 
 
 @pytest.mark.parametrize(
@@ -883,3 +959,405 @@ def test_pressure_words_match_the_caps() -> None:
     assert light.startswith("Use light pressure only")
     assert gentle.startswith("Keep the pressure gentle")
     assert Pressure.LIGHT < Pressure.MEDIUM
+
+
+# --- DOMAIN.md 8.3: home doses ------------------------------------------------------------------
+
+# kind, dose field, lowest, highest allowed, words the refusal must show
+KIND_RANGE_ROWS: list[tuple[ItemKind, str, int, int]] = [
+    (ItemKind.HEAT, "minutes", 10, 20),
+    (ItemKind.HEAT, "times_per_day", 1, 4),
+    (ItemKind.COLD, "minutes", 10, 20),
+    (ItemKind.COLD, "times_per_day", 1, 4),
+    (ItemKind.STRETCH, "hold_seconds", 15, 60),
+    (ItemKind.STRETCH, "repetitions", 2, 3),
+    (ItemKind.STRENGTHEN, "repetitions", 5, 15),
+    (ItemKind.STRENGTHEN, "sets", 1, 3),
+    (ItemKind.STRENGTHEN, "hold_seconds", 1, 10),
+    (ItemKind.SELF_MASSAGE, "minutes", 1, 15),
+    (ItemKind.SELF_MASSAGE, "times_per_day", 1, 2),
+    (ItemKind.FOAM_ROLL, "minutes", 1, 15),
+    (ItemKind.FOAM_ROLL, "times_per_day", 1, 2),
+]
+
+
+def _dose_with(name: str, value: int) -> Dose:
+    # Sets need repetitions beside them; strengthening counts them within 5 to 15.
+    return Dose(**{name: value, **({"repetitions": 10} if name == "sets" else {})})
+
+
+@pytest.mark.parametrize(
+    ("kind", "name", "low", "high"),
+    KIND_RANGE_ROWS,
+    ids=[f"{k.value}-{n}" for k, n, _, _ in KIND_RANGE_ROWS],
+)
+def test_home_dose_ranges(kind: ItemKind, name: str, low: int, high: int) -> None:
+    from clinic.domain.homecare import DOSE_RANGES
+
+    assert (DOSE_RANGES[kind][name].low, DOSE_RANGES[kind][name].high) == (low, high)
+    validate_dose(_dose_with(name, low), kind)
+    validate_dose(_dose_with(name, high), kind)
+    for value in (low - 1, high + 1):
+        if value < 1:
+            continue  # below 1 is the typing-slip limit's refusal, tested above
+        with pytest.raises(RuleViolations) as caught:
+            validate_dose(_dose_with(name, value), kind)
+        assert caught.value.fields == (name,)
+        (problem,) = caught.value
+        # The refusal gives the range.
+        assert str(high) in problem.message
+        assert str(low) in problem.message or "once" in problem.message
+
+
+@pytest.mark.parametrize(
+    ("kind", "dose"),
+    [
+        (ItemKind.HEAT, Dose(minutes=60, times_per_day=6)),
+        (ItemKind.STRETCH, Dose(hold_seconds=120, repetitions=50)),
+        (ItemKind.STRENGTHEN, Dose(hold_seconds=30, repetitions=40, sets=5)),
+        (ItemKind.FOAM_ROLL, Dose(minutes=45, times_per_day=3)),
+    ],
+)
+def test_the_reviewed_doses_are_refused(kind: ItemKind, dose: Dose) -> None:
+    validate_dose(dose)  # within the typing-slip limits only
+    with pytest.raises(RuleViolations):
+        validate_dose(dose, kind)
+
+
+@pytest.mark.parametrize("item", ITEMS, ids=lambda i: i.code)
+def test_every_default_dose_is_within_its_kind_range(item: HomeCareItem) -> None:
+    validate_dose(item.dose, item.kind)
+
+
+# --- DOMAIN.md 8.1, 8.2 and 8.4: findings read by code, built directly ------------------------
+
+
+def finding(
+    code: str,
+    tier: Tier,
+    *,
+    side: Laterality | None = L,
+    region: Region | None = None,
+    cap: Pressure | None = None,
+    cleared: bool = False,
+) -> Finding:
+    """Build a finding as the screening reports it."""
+    return Finding(
+        code=code,
+        tier=tier,
+        reason="",
+        lifted_by=LiftedBy.MEDICAL_CLEARANCE,
+        side=side,
+        region=region,
+        max_pressure=cap,
+        cleared=cleared,
+    )
+
+
+def of(*findings: Finding) -> ScreeningResult:
+    """A screening result holding the findings."""
+    return ScreeningResult(findings=findings)
+
+
+# name, result, items excluded, items kept with changes; every other item stays as it is.
+NEW_FINDING_ROWS: list[tuple[str, ScreeningResult, frozenset[str], frozenset[str]]] = [
+    (
+        "baker_cyst",
+        of(finding("baker_cyst", Tier.AVOID_LOCAL, region=KNEE)),
+        NONE,
+        frozenset({SM, HEAT}),
+    ),
+    ("baker_cyst_burst_signs", of(finding("baker_cyst_burst_signs", Tier.REFER)), ALL, NONE),
+    (
+        "knee_injection",
+        of(finding("knee_injection", Tier.AVOID_LOCAL, region=KNEE)),
+        frozenset({GB}) | LOADS_OTHER_LEG,
+        frozenset({SM, HEAT}) | EXERCISES_BUT_BRIDGE - LOADS_OTHER_LEG,
+    ),
+    (
+        "circulation",
+        of(finding("circulation", Tier.MODIFY, cap=Pressure.MEDIUM)),
+        NONE,
+        frozenset({SM, COLD, FR}),
+    ),
+    (
+        "lymphoedema",
+        of(finding("lymphoedema", Tier.MODIFY, cap=Pressure.LIGHT)),
+        NONE,
+        frozenset({SM, FR}),
+    ),
+    ("lymphoedema_new", of(finding("lymphoedema_new", Tier.REFER)), ALL, NONE),
+    # 8.1: what a clearance leaves.
+    (
+        "dvt_current_cleared",
+        of(finding("dvt_current", Tier.REFER, cleared=True)),
+        NONE,
+        frozenset({SM, FR}),
+    ),
+    (
+        "hot_swollen_knee_cleared",
+        of(finding("hot_swollen_knee", Tier.REFER, cleared=True)),
+        frozenset({GB}) | LOADS_OTHER_LEG,
+        frozenset({SM, HEAT}) | EXERCISES_BUT_BRIDGE - LOADS_OTHER_LEG,
+    ),
+    # 8.2: recent knee surgery, read from a finding built directly.
+    (
+        "recent_surgery_knee",
+        of(finding("recent_surgery", Tier.AVOID_LOCAL, region=KNEE)),
+        frozenset({GB}) | LOADS_OTHER_LEG,
+        frozenset({SM, HEAT, COLD, FR}) | EXERCISES_BUT_BRIDGE - LOADS_OTHER_LEG,
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "result", "excluded", "changed"),
+    NEW_FINDING_ROWS,
+    ids=[r[0] for r in NEW_FINDING_ROWS],
+)
+def test_new_finding_limits_items(
+    name: str, result: ScreeningResult, excluded: frozenset[str], changed: frozenset[str]
+) -> None:
+    assessed = by_code(result)
+    assert {c for c, a in assessed.items() if a.excluded} == excluded
+    assert {c for c, a in assessed.items() if a.changed} == changed
+    for item_code, assessment in assessed.items():
+        if item_code not in excluded | changed:
+            assert assessment == ItemAssessment(item=get_item(item_code), excluded=False)
+
+
+def test_a_cleared_clot_keeps_the_calf_light_and_unrolled() -> None:
+    assessed = by_code(of(finding("dvt_current", Tier.REFER, cleared=True)))
+    assert (
+        "Use light pressure only on your left calf: stroke, do not press." in assessed[SM].changes
+    )
+    assert assessed[SM].skipped_steps == ((Side.LEFT, (3, 4)),)
+    assert assessed[FR].skipped_steps == ((Side.LEFT, (2,)),)
+    assert not assessed[CS].changed  # as after a resolved clot: no pressure on the calf
+    notes = safety_notes(of(finding("dvt_current", Tier.REFER, cleared=True)))
+    assert any("light strokes on your left calf" in note for note in notes)
+
+
+def test_a_cleared_hot_knee_keeps_no_heat_and_a_medium_cap() -> None:
+    assessed = by_code(of(finding("hot_swollen_knee", Tier.REFER, cleared=True)))
+    assert assessed[HEAT].sides == frozenset({Side.RIGHT})
+    assert any(
+        c.startswith("Keep the pressure gentle on your left knee") for c in assessed[SM].changes
+    )
+
+
+def test_a_still_active_finding_replaces_the_residue() -> None:
+    # A screening that already reports the lasting cap keeps its own, once.
+    active = finding("dvt_current", Tier.MODIFY, region=CALF, cap=Pressure.LIGHT)
+    cleared = finding("dvt_current", Tier.REFER, cleared=True)
+    from clinic.domain.homecare import active_with_residues
+
+    assert active_with_residues(of(active, cleared)) == (active,)
+
+
+def test_recent_knee_surgery_caps_that_calf_at_light() -> None:
+    sm = by_code(of(finding("recent_surgery", Tier.AVOID_LOCAL, region=KNEE)))[SM]
+    assert "Use light pressure only on your left calf: stroke, do not press." in sm.changes
+    fr = by_code(of(finding("recent_surgery", Tier.AVOID_LOCAL, region=KNEE)))[FR]
+    assert fr.sides == frozenset({Side.RIGHT})
+
+
+def test_circulation_keeps_cold_off_that_leg_anywhere() -> None:
+    cold = by_code(of(finding("circulation", Tier.MODIFY, region=Region.LOWER_LEG)))[COLD]
+    # The cold pack rests on the knee, but the rule is for the whole leg.
+    assert cold.sides == frozenset({Side.RIGHT})
+
+
+# --- DOMAIN.md 8.4: step texts change where they stand ----------------------------------------
+
+PRESSING = re.compile(r"\b(deeper|firm\w*|hard\w*|pressing a little more)\b", re.IGNORECASE)
+
+CAP_FINDINGS: list[tuple[str, ScreeningResult]] = [
+    *[
+        (code, screen(answers))
+        for code, answers, _, _ in FINDING_ROWS
+        if any(f.max_pressure is not None for f in screen(answers).active_findings)
+        and not screen(answers).refuses_treatment
+    ],
+    ("circulation", of(finding("circulation", Tier.MODIFY, cap=Pressure.MEDIUM))),
+    ("lymphoedema", of(finding("lymphoedema", Tier.MODIFY, cap=Pressure.LIGHT))),
+    ("dvt_current_cleared", of(finding("dvt_current", Tier.REFER, cleared=True))),
+    ("hot_swollen_knee_cleared", of(finding("hot_swollen_knee", Tier.REFER, cleared=True))),
+    ("recent_surgery_knee", of(finding("recent_surgery", Tier.AVOID_LOCAL, region=KNEE))),
+]
+
+
+def test_the_cap_rows_are_all_there() -> None:
+    names = {name for name, _ in CAP_FINDINGS}
+    assert {"anticoagulants", "previous_dvt", "pregnancy", "post_replacement_cleared"} <= names
+
+
+@pytest.mark.parametrize(("name", "result"), CAP_FINDINGS, ids=[r[0] for r in CAP_FINDINGS])
+def test_no_step_presses_harder_under_a_cap(name: str, result: ScreeningResult) -> None:
+    sm = by_code(result)[SM]
+    assert sm.softened_steps == (4, 6)
+    for assessment in assess_items(result):
+        if assessment.excluded:
+            continue
+        text = " ".join(
+            (
+                assessment.item.purpose,
+                *assessment.steps,
+                *assessment.changes,
+                *assessment.item.cautions,
+            )
+        )
+        assert not PRESSING.search(text), (assessment.item.code, text)
+    assert "Keep the pressure gentle." in sm.steps[3]
+    assert "Keep the pressure gentle." in sm.steps[5]
+
+
+def test_without_a_cap_the_steps_are_the_seed_ones() -> None:
+    sm = by_code(ScreeningResult())[SM]
+    assert sm.steps == SELF_MASSAGE.steps
+    assert "pressing deeper" in sm.steps[5]
+
+
+@pytest.mark.parametrize(
+    ("result", "marked", "plain"),
+    [
+        # One leg: the step says so where it stands.
+        (screen({"varicose_veins": Answer(True, side=L, region=CALF)}), (3, 4), (5, 6)),
+        (screen({"bruise": Answer(True, side=R, region=THIGH)}), (5, 6), (3, 4)),
+        (screen({"skin_break": Answer(True, side=L, region=KNEE)}), (7, 8, 9, 10), (3, 6)),
+    ],
+)
+def test_a_step_skipped_on_one_leg_is_marked_at_its_place(
+    result: ScreeningResult, marked: tuple[int, ...], plain: tuple[int, ...]
+) -> None:
+    sm = by_code(result)[SM]
+    ((skip, _),) = sm.skipped_steps
+    (keep,) = frozenset(Side) - {skip}
+    for number in marked:
+        assert sm.steps[number - 1].startswith(
+            f"Do this step on your {keep.value} leg only. Skip it on your {skip.value} leg."
+        )
+    for number in plain:
+        assert sm.steps[number - 1] == SELF_MASSAGE.steps[number - 1]
+
+
+def test_a_step_skipped_on_both_legs_says_skip() -> None:
+    sm = by_code(screen({"varicose_veins": Answer(True, side=B, region=CALF)}))[SM]
+    assert sm.steps[2] == sm.steps[3] == "Skip this step. It is not for you for now."
+    fr = by_code(screen({"varicose_veins": Answer(True, side=B, region=CALF)}))[FR]
+    assert fr.steps[1] == "Skip this step. It is not for you for now."
+
+
+# --- DOMAIN.md 8.4: an excluded leg never bears the load --------------------------------------
+
+OTHER_LEG = re.compile(r"other leg|other foot|swap|turn over|same on|same with", re.IGNORECASE)
+
+LEG_EXCLUSIONS: list[tuple[str, ScreeningResult]] = [
+    ("acute_flare", of(finding("acute_flare", Tier.AVOID_LOCAL, region=KNEE))),
+    ("recent_knee_injury", of(finding("recent_knee_injury", Tier.AVOID_LOCAL, region=KNEE))),
+    ("recent_surgery", of(finding("recent_surgery", Tier.AVOID_LOCAL, region=KNEE))),
+    ("recent_fracture", of(finding("recent_fracture", Tier.AVOID_LOCAL, region=SHIN))),
+    ("knee_injection", of(finding("knee_injection", Tier.AVOID_LOCAL, region=KNEE))),
+    ("skin_whole_leg", of(finding("skin_break", Tier.AVOID_LOCAL, region=Region.WHOLE_LEG))),
+    ("hot_swollen_knee_cleared", of(finding("hot_swollen_knee", Tier.REFER, cleared=True))),
+]
+PER_LEG = [item for item in ITEMS if item.per_leg]
+ONE_LEG_CASES = [
+    (name, result, item)
+    for name, result in LEG_EXCLUSIONS
+    for item in PER_LEG
+    if assess_item(item, result).sides == frozenset({Side.RIGHT})
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "result", "item"),
+    ONE_LEG_CASES,
+    ids=[f"{name}-{item.code}" for name, _, item in ONE_LEG_CASES],
+)
+def test_an_excluded_leg_never_bears_the_load(
+    name: str, result: ScreeningResult, item: HomeCareItem
+) -> None:
+    assessment = assess_item(item, result)
+    text = " ".join(assessment.steps)
+    # "Do the same with the other leg" never appears, and the steps never name the left leg.
+    assert not OTHER_LEG.search(text), text
+    assert "left" not in text
+    assert "Do this with your right leg only." in assessment.changes or item.kind in (
+        ItemKind.HEAT,
+        ItemKind.COLD,
+    )
+    if item.loads_other_leg:
+        # Standing or lying on the left leg: only a version that rests it may stay.
+        assert not re.search(r"\bstand\b", text, re.IGNORECASE)
+        assert "right" in text
+
+
+KNEE_EXCLUSIONS = [row for row in LEG_EXCLUSIONS if row[0] != "skin_whole_leg"]
+EXERCISE_KINDS = (ItemKind.STRETCH, ItemKind.STRENGTHEN)
+
+
+@pytest.mark.parametrize(("name", "result"), KNEE_EXCLUSIONS, ids=[r[0] for r in KNEE_EXCLUSIONS])
+def test_no_exercise_keeps_the_excluded_leg(name: str, result: ScreeningResult) -> None:
+    exercises = [a for a in assess_items(result) if a.item.kind in EXERCISE_KINDS]
+    assert exercises
+    for assessment in exercises:
+        assert Side.LEFT not in assessment.sides, assessment.item.code
+
+
+@pytest.mark.parametrize(("name", "result"), KNEE_EXCLUSIONS, ids=[r[0] for r in KNEE_EXCLUSIONS])
+def test_standing_stretches_are_left_out_or_done_sitting(
+    name: str, result: ScreeningResult
+) -> None:
+    assessed = by_code(result)
+    assert assessed[QS].excluded
+    assert any("weight on the left leg" in reason for reason in assessed[QS].reasons)
+    assert assessed[CL].excluded
+    calf = assessed[CS]
+    assert calf.sides == frozenset({Side.RIGHT})
+    assert calf.steps[0].startswith("Sit on the floor or a bed")
+    assert "your right foot" in calf.steps[1]
+    assert "Do this with your right leg only." in calf.changes
+
+
+ONE_LEG_ITEMS = [item for item in ITEMS if item.one_leg_steps]
+
+
+def test_items_loading_the_other_leg_have_a_resting_version_or_go() -> None:
+    loads = {item.code for item in ITEMS if item.loads_other_leg}
+    assert loads == {QS, CS, CL}
+    assert {item.code for item in ONE_LEG_ITEMS} == {HS, CS, SLR, FR}
+
+
+@pytest.mark.parametrize("item", ONE_LEG_ITEMS, ids=lambda i: i.code)
+def test_one_leg_steps_keep_the_numbering_of_parts(item: HomeCareItem) -> None:
+    for part in item.parts:
+        assert all(1 <= step <= len(item.one_leg_steps) for step in part.steps)
+    assert any("{leg}" in step for step in item.one_leg_steps)
+    for step in item.one_leg_steps:
+        assert not OTHER_LEG.search(step), step
+        assert grade(step.format(leg="right")) <= MAX_GRADE
+
+
+def test_the_knee_surgery_calf_finding_keeps_the_calf_light() -> None:
+    calf = finding("knee_surgery_calf", Tier.MODIFY, region=CALF, cap=Pressure.LIGHT)
+    assessed = by_code(of(calf))
+    assert {c for c, a in assessed.items() if a.excluded} == NONE
+    assert {c for c, a in assessed.items() if a.changed} == {SM, FR}
+    assert (
+        "Use light pressure only on your left calf: stroke, do not press." in assessed[SM].changes
+    )
+    assert assessed[FR].sides == frozenset({Side.RIGHT})
+    assert "Keep the pressure gentle." in assessed[SM].steps[5]
+    notes = safety_notes(of(calf))
+    assert any("do not use a foam roller on that leg" in note for note in notes)
+
+
+@pytest.mark.parametrize("item", [i for i in ITEMS if i.gentle_steps], ids=lambda i: i.code)
+def test_gentle_steps_read_plainly_and_press_no_harder(item: HomeCareItem) -> None:
+    for number, text in item.gentle_steps:
+        assert 1 <= number <= len(item.steps)
+        assert PRESSING.search(item.steps[number - 1])  # the step it replaces presses more
+        assert not PRESSING.search(text)
+        assert "Keep the pressure gentle." in text
+        assert grade(text) <= MAX_GRADE

@@ -117,8 +117,12 @@ EXCLUSIONS: list[tuple[str, dict[str, Any], set[str], dict[str, str]]] = [
     (
         "a break in the left thigh",
         {"recent_fracture": {"side": "left", "region": "thigh", "date": TODAY}},
-        {"glute_bridge"},
-        {"hamstring_stretch": "Do this with your right leg only."},
+        # DOMAIN.md 8.4: standing on, or lying on, the left leg is out too.
+        {"glute_bridge", "quadriceps_stretch", "clamshell"},
+        {
+            "hamstring_stretch": "Do this with your right leg only.",
+            "calf_stretch": "Do this with your right leg only.",
+        },
     ),
     (
         "a flare-up in both knees",
@@ -137,7 +141,7 @@ EXCLUSIONS: list[tuple[str, dict[str, Any], set[str], dict[str, str]]] = [
     (
         "a recent injury to the right knee",
         {"recent_knee_injury": {"side": "right", "date": TODAY}},
-        {"glute_bridge"},
+        {"glute_bridge", "quadriceps_stretch", "clamshell"},
         {"heat_pack": "Use it on your left knee only."},
     ),
     (
@@ -150,7 +154,7 @@ EXCLUSIONS: list[tuple[str, dict[str, Any], set[str], dict[str, str]]] = [
         "blood thinners",
         {"anticoagulants": True},
         {"foam_roller"},
-        {"self_massage": "Keep the pressure gentle: no deep or firm strokes."},
+        {"self_massage": "Keep the pressure gentle: do not dig in."},
     ),
     (
         "a cleared knee replacement",
@@ -219,7 +223,7 @@ def test_the_saved_plan_keeps_the_changes_and_safety_notes(app, logged_in, clini
     assert location(response) == f"/clients/{client_id}/homecare/{plan.id}"
     massage, cold = plan.items
     assert massage.builtin_code == "self_massage"
-    assert "Keep the pressure gentle: no deep or firm strokes." in massage.changes
+    assert "Keep the pressure gentle: do not dig in." in massage.changes
     assert any("skip steps 3 and 4" in change for change in massage.changes)
     assert cold.changes == []
     notes = plan.safety_notes

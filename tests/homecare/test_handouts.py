@@ -133,7 +133,7 @@ def test_the_pdf_says_who_what_how_much_and_when_to_get_help(app, logged_in, cli
         "Walk ten minutes a day too.",
         "Your two-week record",
         "Pain 0-10",
-        "Keep the pressure gentle: no deep or firm strokes.",
+        "Keep the pressure gentle: do not dig in.",
         *(
             ITEMS_BY_CODE[code].title
             for code in ("self_massage", "straight_leg_raise", "cold_pack")

@@ -105,8 +105,13 @@ def test_saving_without_a_change_makes_no_version(app, owner, clinic_world):
         "hold_seconds": "10",
         "repetitions": "5",
         "times_per_day": "1",
+        # What the form shows for the item's declaration (tests.factories).
+        "areas": ["knee", "thigh"],
+        "uses_pressure": "no",
+        "weight_bearing": "yes",
     }
     assert "Stand with your back against a wall." in html
+    assert '<input checked id="weight_bearing-0"' in html
     response = owner.post(f"{LIBRARY}{item_id}/edit", data=data)
     assert response.status_code == 302
     assert len(versions_of(app, item_id)) == 1
