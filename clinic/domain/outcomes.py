@@ -49,8 +49,11 @@ class Measure(enum.StrEnum):
 
 # --- KOOS JR ---------------------------------------------------------------------------------
 
-# The questionnaire asks about the last week; the app words its own prompt.
-KOOS_JR_PROMPT = "Think about your knee over the last week. How much of each did you have?"
+# The app's own words above the questions; the questions themselves keep their published wording.
+KOOS_JR_PROMPT = (
+    "Answers are about one knee. The questions below keep their published wording "
+    "(KOOS JR, Lyman et al. 2016)."
+)
 
 
 class KoosJrItem(enum.StrEnum):
@@ -66,14 +69,17 @@ class KoosJrItem(enum.StrEnum):
 
     @property
     def label(self) -> str:
+        # Published wording (Lyman et al. 2016): a validated instrument is never paraphrased.
         return {
-            "morning_stiffness": "Stiffness in the knee when you first wake up in the morning",
-            "pain_twisting": "Knee pain when you twist or turn on that leg",
-            "pain_straightening": "Knee pain when you straighten the knee all the way",
-            "pain_stairs": "Knee pain when you go up or down stairs",
-            "pain_standing": "Knee pain when you stand up straight",
-            "difficulty_rising": "Trouble getting up from a chair or other seat",
-            "difficulty_bending": "Trouble bending down to the floor to pick something up",
+            "morning_stiffness": (
+                "How severe is your knee stiffness after first wakening in the morning?"
+            ),
+            "pain_twisting": "Twisting/pivoting on your knee",
+            "pain_straightening": "Straightening knee fully",
+            "pain_stairs": "Going up or down stairs",
+            "pain_standing": "Standing upright",
+            "difficulty_rising": "Rising from sitting",
+            "difficulty_bending": "Bending to floor/pick up an object",
         }[self.value]
 
 
@@ -93,6 +99,52 @@ class KoosJrAnswer(enum.IntEnum):
 
 KOOS_JR_ITEMS: tuple[KoosJrItem, ...] = tuple(KoosJrItem)
 KOOS_JR_RAW_MAX = len(KOOS_JR_ITEMS) * KoosJrAnswer.EXTREME
+
+
+@dataclass(frozen=True)
+class QuestionGroup:
+    """Questions asked under one published heading and stem, in questionnaire order."""
+
+    heading: str
+    stem: tuple[str, ...]  # paragraphs, as published
+    items: tuple[KoosJrItem, ...] | tuple[LefsItem, ...]
+
+
+# The three parts of the KOOS JR form, each with the stem printed above its questions.
+KOOS_JR_GROUPS: tuple[QuestionGroup, ...] = (
+    QuestionGroup(
+        "Stiffness",
+        (
+            "The following question concerns the amount of joint stiffness you have "
+            "experienced during the last week in your knee. Stiffness is a sensation of "
+            "restriction or slowness in the ease with which you move your knee joint.",
+        ),
+        (KoosJrItem.MORNING_STIFFNESS,),
+    ),
+    QuestionGroup(
+        "Pain",
+        (
+            "What amount of knee pain have you experienced the last week during the "
+            "following activities?",
+        ),
+        (
+            KoosJrItem.PAIN_TWISTING,
+            KoosJrItem.PAIN_STRAIGHTENING,
+            KoosJrItem.PAIN_STAIRS,
+            KoosJrItem.PAIN_STANDING,
+        ),
+    ),
+    QuestionGroup(
+        "Function, daily living",
+        (
+            "The following questions concern your physical function. By this we mean your "
+            "ability to move around and to look after yourself. For each of the following "
+            "activities please indicate the degree of difficulty you have experienced in the "
+            "last week due to your knee.",
+        ),
+        (KoosJrItem.DIFFICULTY_RISING, KoosJrItem.DIFFICULTY_BENDING),
+    ),
+)
 
 # Raw sum (index) to interval score, 100 = perfect knee health. Lyman et al. 2016, Clin Orthop
 # Relat Res 474:1461; the same values appear in several independent implementations. The curve
@@ -119,7 +171,7 @@ class KoosJrScore:
 
     @property
     def label(self) -> str:
-        return f"{self.interval_score} / 100"
+        return f"{format_score(Measure.KOOS_JR, self.interval_score)} / 100"
 
 
 def convert_koos_jr_raw_sum(raw_sum: int) -> Decimal:
@@ -159,7 +211,7 @@ def compute_koos_jr_change(
 
 # --- LEFS ------------------------------------------------------------------------------------
 
-LEFS_PROMPT = "Because of your leg or knee, how hard would each of these be for you today?"
+LEFS_PROMPT = "The questions below keep their published wording (LEFS, Binkley et al. 1999)."
 
 
 class LefsItem(enum.StrEnum):
@@ -188,27 +240,28 @@ class LefsItem(enum.StrEnum):
 
     @property
     def label(self) -> str:
+        # Published wording (Binkley et al. 1999): a validated instrument is never paraphrased.
         return {
-            "usual_work": "Your usual work, housework or school work",
-            "hobbies_sport": "Your usual hobbies, leisure or sport",
-            "bath": "Getting in or out of the bath",
-            "walking_between_rooms": "Walking from one room to another",
-            "shoes_socks": "Putting on your shoes or socks",
-            "squatting": "Squatting down",
-            "lifting_from_floor": "Lifting something like a bag of shopping from the floor",
-            "light_housework": "Light jobs around the home",
-            "heavy_housework": "Heavy jobs around the home",
-            "car": "Getting in or out of a car",
-            "walking_two_blocks": "Walking two blocks",
-            "walking_mile": "Walking a mile (about 1.6 km)",
-            "stairs": "Going up or down 10 stairs (about one flight)",
-            "standing_hour": "Standing for an hour",
-            "sitting_hour": "Sitting for an hour",
-            "running_even": "Running on flat, even ground",
-            "running_uneven": "Running on rough, uneven ground",
-            "sharp_turns": "Turning sharply while running fast",
-            "hopping": "Hopping",
-            "rolling_in_bed": "Turning over in bed",
+            "usual_work": "Any of your usual work, housework, or school activities.",
+            "hobbies_sport": "Your usual hobbies, recreational or sporting activities.",
+            "bath": "Getting into or out of the bath.",
+            "walking_between_rooms": "Walking between rooms.",
+            "shoes_socks": "Putting on your shoes or socks.",
+            "squatting": "Squatting.",
+            "lifting_from_floor": "Lifting an object, like a bag of groceries from the floor.",
+            "light_housework": "Performing light activities around your home.",
+            "heavy_housework": "Performing heavy activities around your home.",
+            "car": "Getting into or out of a car.",
+            "walking_two_blocks": "Walking 2 blocks.",
+            "walking_mile": "Walking a mile.",
+            "stairs": "Going up or down 10 stairs (about 1 flight of stairs).",
+            "standing_hour": "Standing for 1 hour.",
+            "sitting_hour": "Sitting for 1 hour.",
+            "running_even": "Running on even ground.",
+            "running_uneven": "Running on uneven ground.",
+            "sharp_turns": "Making sharp turns while running fast.",
+            "hopping": "Hopping.",
+            "rolling_in_bed": "Rolling over in bed.",
         }[self.value]
 
 
@@ -223,17 +276,32 @@ class LefsAnswer(enum.IntEnum):
 
     @property
     def label(self) -> str:
+        # The response labels as printed on the published form.
         return (
-            "Extreme difficulty, or cannot do it",
-            "Quite a lot of difficulty",
-            "Moderate difficulty",
-            "A little difficulty",
-            "No difficulty",
+            "Extreme Difficulty or Unable to Perform Activity",
+            "Quite a Bit of Difficulty",
+            "Moderate Difficulty",
+            "A Little Bit of Difficulty",
+            "No Difficulty",
         )[self.value]
 
 
 LEFS_ITEMS: tuple[LefsItem, ...] = tuple(LefsItem)
 LEFS_MAX = len(LEFS_ITEMS) * LefsAnswer.NO_DIFFICULTY
+
+# The LEFS form: its instruction, then the question every activity completes.
+LEFS_GROUPS: tuple[QuestionGroup, ...] = (
+    QuestionGroup(
+        "",
+        (
+            "We are interested in knowing whether you are having any difficulty at all with "
+            "the activities listed below because of your lower limb problem for which you are "
+            "currently seeking attention. Please provide an answer for each activity.",
+            "Today, do you or would you have any difficulty at all with:",
+        ),
+        LEFS_ITEMS,
+    ),
+)
 
 # Binkley et al. 1999, Phys Ther 79:371: the minimal clinically important difference (and the
 # minimal detectable change) of the LEFS is 9 scale points.
@@ -404,6 +472,21 @@ class SeriesSummary:
             return self.classification.label
         return self.direction.label
 
+    @property
+    def baseline_text(self) -> str:
+        """The baseline value rounded for reading."""
+        return format_score(self.measure, self.baseline.value)
+
+    @property
+    def latest_text(self) -> str:
+        """The latest value rounded for reading."""
+        return format_score(self.measure, self.latest.value)
+
+    @property
+    def change_text(self) -> str:
+        """The signed change rounded for reading."""
+        return format_change(self.measure, self.change)
+
 
 def summarise_series(
     measure: Measure, values: Iterable[DatedValue | tuple[date, int | Decimal]]
@@ -443,6 +526,34 @@ def summarise_series(
         classification=classification,
         count=len(points),
     )
+
+
+# --- Display ---------------------------------------------------------------------------------
+
+# The published KOOS JR table has three decimals; one is enough to read a score by, and the exact
+# value stays stored (and in the CSV export). NPRS and LEFS are whole numbers.
+_SHOWN_PLACES = {
+    Measure.KOOS_JR: Decimal("0.1"),
+    Measure.NPRS: Decimal(1),
+    Measure.LEFS: Decimal(1),
+}
+
+
+def _rounded(measure: Measure, value: int | Decimal) -> Decimal:
+    rounded = Decimal(value).quantize(_SHOWN_PLACES[measure], ROUND_HALF_UP)
+    # A change like -0.04 rounds to "-0.0"; reading it as "no change" is what is meant.
+    return rounded.copy_abs() if rounded == 0 else rounded
+
+
+def format_score(measure: Measure, value: int | Decimal) -> str:
+    """Return a score rounded for reading: KOOS JR to one decimal, NPRS and LEFS whole."""
+    return str(_rounded(measure, value))
+
+
+def format_change(measure: Measure, change: int | Decimal) -> str:
+    """Return a signed change rounded as its scores are ("+11.6", "-2", "0")."""
+    rounded = _rounded(measure, change)
+    return f"+{rounded}" if rounded > 0 else str(rounded)
 
 
 # --- Checks ----------------------------------------------------------------------------------

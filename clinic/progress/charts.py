@@ -24,10 +24,11 @@ GREEN = "#1e6b3a"
 
 @dataclass(frozen=True)
 class Point:
-    """One score on one day."""
+    """One score on one day; text is how the score reads (the value rounded), if not as drawn."""
 
     on: date
     value: int | Decimal
+    text: str | None = None
 
 
 @dataclass(frozen=True)
@@ -150,7 +151,8 @@ def render_line_chart(
                 f'stroke-width="2.5"{dash}/>'
             )
         for point in ordered:
-            tooltip = f"{one.name}: {_fmt(float(point.value))} on {point.on.isoformat()}"
+            shown = point.text if point.text is not None else _fmt(float(point.value))
+            tooltip = f"{one.name}: {shown} on {point.on.isoformat()}"
             parts.append(
                 _marker(
                     one.marker,

@@ -12,10 +12,11 @@ from clinic.clients.forms import not_in_future
 from clinic.domain.catalogue import Side
 from clinic.domain.errors import Problem, RuleViolations
 from clinic.domain.outcomes import (
-    KOOS_JR_ITEMS,
-    LEFS_ITEMS,
+    KOOS_JR_GROUPS,
+    LEFS_GROUPS,
     KoosJrAnswer,
     LefsAnswer,
+    QuestionGroup,
 )
 from clinic.forms import ClinicForm, enum_choices
 
@@ -42,6 +43,7 @@ class QuestionnaireBase(ClinicForm):
     """What both questionnaires share: the date and the answers by item code."""
 
     item_codes: tuple[str, ...] = ()
+    groups: tuple[QuestionGroup, ...] = ()
 
     taken_on = DateField(
         "Date the client answered", validators=[InputRequired("Enter the date."), not_in_future]
@@ -66,16 +68,39 @@ class QuestionnaireBase(ClinicForm):
         """Return the item fields in questionnaire order."""
         return [self._fields[f"item-{code}"] for code in self.item_codes]
 
+    def sections(self) -> list[tuple[QuestionGroup, int, list[Any]]]:
+        """Return each published group with the number of its first question and its fields."""
+        sections = []
+        number = 1
+        for group in self.groups:
+            fields = [self._fields[f"item-{item.value}"] for item in group.items]
+            sections.append((group, number, fields))
+            number += len(fields)
+        return sections
+
 
 def _build(
-    name: str, items: Any, answer_enum: Any, extra: dict[str, Any]
+    name: str,
+    groups: tuple[QuestionGroup, ...],
+    answer_enum: Any,
+    extra: dict[str, Any],
+    *,
+    numbered: bool,
 ) -> type[QuestionnaireBase]:
     attributes: dict[str, Any] = dict(extra)
+    items = [item for group in groups for item in group.items]
     attributes["item_codes"] = tuple(str(item.value) for item in items)
+    attributes["groups"] = groups
+    # The answers read as the published form prints them: the LEFS form numbers its columns
+    # 0-4, the KOOS JR form gives the words alone.
+    choices = [
+        SelectChoice(str(a.value), f"{a.value}: {a.label}" if numbered else a.label)
+        for a in answer_enum
+    ]
     for item in items:
         attributes[f"item-{item.value}"] = RadioField(
             item.label,
-            choices=[SelectChoice(str(a.value), f"{a.value}: {a.label}") for a in answer_enum],
+            choices=choices,
             validators=[InputRequired("Every question needs an answer.")],
         )
     return type(name, (QuestionnaireBase,), attributes)
@@ -83,7 +108,7 @@ def _build(
 
 KoosJrForm = _build(
     "KoosJrForm",
-    KOOS_JR_ITEMS,
+    KOOS_JR_GROUPS,
     KoosJrAnswer,
     {
         "knee": RadioField(
@@ -92,5 +117,6 @@ KoosJrForm = _build(
             validators=[InputRequired("Choose the knee.")],
         )
     },
+    numbered=False,
 )
-LefsForm = _build("LefsForm", LEFS_ITEMS, LefsAnswer, {})
+LefsForm = _build("LefsForm", LEFS_GROUPS, LefsAnswer, {}, numbered=True)

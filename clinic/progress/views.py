@@ -13,7 +13,13 @@ from clinic.clients.operations import get_client_or_404
 from clinic.clients.pages import render_client_page
 from clinic.domain.catalogue import Side
 from clinic.domain.errors import RuleViolations
-from clinic.domain.outcomes import KOOS_JR_PROMPT, LEFS_MAX, LEFS_PROMPT, Measure
+from clinic.domain.outcomes import (
+    KOOS_JR_PROMPT,
+    LEFS_MAX,
+    LEFS_PROMPT,
+    Measure,
+    format_score,
+)
 from clinic.forms import apply_violations
 from clinic.progress import bp
 from clinic.progress import operations as ops
@@ -51,7 +57,11 @@ def _charts(progress: ops.Progress) -> dict[str, object]:
         series = [
             Series(
                 f"{knee.label} knee",
-                [Point(a.taken_on, a.score) for a in progress.koos_jr if a.knee is knee],
+                [
+                    Point(a.taken_on, a.score, format_score(Measure.KOOS_JR, a.score))
+                    for a in progress.koos_jr
+                    if a.knee is knee
+                ],
                 BLUE if knee is Side.LEFT else ORANGE,
                 "circle" if knee is Side.LEFT else "diamond",
             )
@@ -83,7 +93,11 @@ def detail(client_id: int) -> str:
     client = get_client_or_404(client_id)
     progress = ops.load_progress(client)
     return render_client_page(
-        "progress/detail.html", client, progress=progress, charts=_charts(progress)
+        "progress/detail.html",
+        client,
+        progress=progress,
+        charts=_charts(progress),
+        format_score=format_score,
     )
 
 

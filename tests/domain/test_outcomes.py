@@ -14,7 +14,9 @@ from hypothesis import strategies as st
 
 from clinic.domain.errors import RuleViolations
 from clinic.domain.outcomes import (
+    KOOS_JR_GROUPS,
     KOOS_JR_ITEMS,
+    LEFS_GROUPS,
     LEFS_ITEMS,
     DatedValue,
     Direction,
@@ -31,6 +33,8 @@ from clinic.domain.outcomes import (
     classify_pain_change,
     compute_koos_jr_change,
     convert_koos_jr_raw_sum,
+    format_change,
+    format_score,
     score_koos_jr,
     score_lefs,
     summarise_series,
@@ -45,6 +49,71 @@ KOOS_JR_TABLE = {
     18: "42.281", 19: "39.625", 20: "36.931", 21: "34.174", 22: "31.307", 23: "28.251",
     24: "24.875", 25: "20.941", 26: "15.939", 27: "8.291", 28: "0.000",
 }  # fmt: skip
+
+
+# The published wording, typed in again from the instruments as published (KOOS JR: Lyman et al.
+# 2016, the form as used by HSS and in independent implementations; LEFS: Binkley et al. 1999,
+# Phys Ther 79:371, the form reprinted with the APTA's permission). The forms' tests use them too.
+KOOS_JR_PUBLISHED = {
+    KoosJrItem.MORNING_STIFFNESS: (
+        "How severe is your knee stiffness after first wakening in the morning?"
+    ),
+    KoosJrItem.PAIN_TWISTING: "Twisting/pivoting on your knee",
+    KoosJrItem.PAIN_STRAIGHTENING: "Straightening knee fully",
+    KoosJrItem.PAIN_STAIRS: "Going up or down stairs",
+    KoosJrItem.PAIN_STANDING: "Standing upright",
+    KoosJrItem.DIFFICULTY_RISING: "Rising from sitting",
+    KoosJrItem.DIFFICULTY_BENDING: "Bending to floor/pick up an object",
+}
+KOOS_JR_STIFFNESS_STEM = (
+    "The following question concerns the amount of joint stiffness you have experienced "
+    "during the last week in your knee. Stiffness is a sensation of restriction or slowness "
+    "in the ease with which you move your knee joint."
+)
+KOOS_JR_PAIN_STEM = (
+    "What amount of knee pain have you experienced the last week during the following activities?"
+)
+KOOS_JR_FUNCTION_STEM = (
+    "The following questions concern your physical function. By this we mean your ability to "
+    "move around and to look after yourself. For each of the following activities please "
+    "indicate the degree of difficulty you have experienced in the last week due to your knee."
+)
+KOOS_JR_ANSWERS = ("None", "Mild", "Moderate", "Severe", "Extreme")
+LEFS_PUBLISHED = {
+    LefsItem.USUAL_WORK: "Any of your usual work, housework, or school activities.",
+    LefsItem.HOBBIES_SPORT: "Your usual hobbies, recreational or sporting activities.",
+    LefsItem.BATH: "Getting into or out of the bath.",
+    LefsItem.WALKING_BETWEEN_ROOMS: "Walking between rooms.",
+    LefsItem.SHOES_SOCKS: "Putting on your shoes or socks.",
+    LefsItem.SQUATTING: "Squatting.",
+    LefsItem.LIFTING_FROM_FLOOR: "Lifting an object, like a bag of groceries from the floor.",
+    LefsItem.LIGHT_HOUSEWORK: "Performing light activities around your home.",
+    LefsItem.HEAVY_HOUSEWORK: "Performing heavy activities around your home.",
+    LefsItem.CAR: "Getting into or out of a car.",
+    LefsItem.WALKING_TWO_BLOCKS: "Walking 2 blocks.",
+    LefsItem.WALKING_MILE: "Walking a mile.",
+    LefsItem.STAIRS: "Going up or down 10 stairs (about 1 flight of stairs).",
+    LefsItem.STANDING_HOUR: "Standing for 1 hour.",
+    LefsItem.SITTING_HOUR: "Sitting for 1 hour.",
+    LefsItem.RUNNING_EVEN: "Running on even ground.",
+    LefsItem.RUNNING_UNEVEN: "Running on uneven ground.",
+    LefsItem.SHARP_TURNS: "Making sharp turns while running fast.",
+    LefsItem.HOPPING: "Hopping.",
+    LefsItem.ROLLING_IN_BED: "Rolling over in bed.",
+}
+LEFS_INSTRUCTION = (
+    "We are interested in knowing whether you are having any difficulty at all with the "
+    "activities listed below because of your lower limb problem for which you are currently "
+    "seeking attention. Please provide an answer for each activity."
+)
+LEFS_STEM = "Today, do you or would you have any difficulty at all with:"
+LEFS_ANSWERS = (
+    "Extreme Difficulty or Unable to Perform Activity",
+    "Quite a Bit of Difficulty",
+    "Moderate Difficulty",
+    "A Little Bit of Difficulty",
+    "No Difficulty",
+)
 
 
 def koos_answers_for(raw_sum: int) -> dict[str, int]:
@@ -83,20 +152,57 @@ def test_lefs_has_twenty_items_with_labels() -> None:
 @pytest.mark.parametrize(
     ("answer", "value", "label"),
     [
-        (KoosJrAnswer.NONE, 0, "None"),
-        (KoosJrAnswer.MILD, 1, "Mild"),
-        (KoosJrAnswer.MODERATE, 2, "Moderate"),
-        (KoosJrAnswer.SEVERE, 3, "Severe"),
-        (KoosJrAnswer.EXTREME, 4, "Extreme"),
-        (LefsAnswer.EXTREME_OR_UNABLE, 0, "Extreme difficulty, or cannot do it"),
-        (LefsAnswer.NO_DIFFICULTY, 4, "No difficulty"),
+        *[(KoosJrAnswer(v), v, label) for v, label in enumerate(KOOS_JR_ANSWERS)],
+        *[(LefsAnswer(v), v, label) for v, label in enumerate(LEFS_ANSWERS)],
     ],
+    ids=[f"koos_jr-{v}" for v in range(5)] + [f"lefs-{v}" for v in range(5)],
 )
 def test_answer_values_and_labels(
     answer: KoosJrAnswer | LefsAnswer, value: int, label: str
 ) -> None:
     assert answer == value
     assert answer.label == label
+
+
+@pytest.mark.parametrize(("item", "published"), list(KOOS_JR_PUBLISHED.items()))
+def test_each_koos_jr_question_keeps_its_published_wording(
+    item: KoosJrItem, published: str
+) -> None:
+    assert item.label == published
+
+
+@pytest.mark.parametrize(("item", "published"), list(LEFS_PUBLISHED.items()))
+def test_each_lefs_activity_keeps_its_published_wording(item: LefsItem, published: str) -> None:
+    assert item.label == published
+
+
+def test_the_published_tables_cover_every_item() -> None:
+    assert list(KOOS_JR_PUBLISHED) == list(KOOS_JR_ITEMS)
+    assert list(LEFS_PUBLISHED) == list(LEFS_ITEMS)
+
+
+@pytest.mark.parametrize(
+    ("groups", "index", "heading", "stem", "items"),
+    [
+        (KOOS_JR_GROUPS, 0, "Stiffness", (KOOS_JR_STIFFNESS_STEM,), KOOS_JR_ITEMS[:1]),
+        (KOOS_JR_GROUPS, 1, "Pain", (KOOS_JR_PAIN_STEM,), KOOS_JR_ITEMS[1:5]),
+        (KOOS_JR_GROUPS, 2, "Function, daily living", (KOOS_JR_FUNCTION_STEM,), KOOS_JR_ITEMS[5:]),
+        (LEFS_GROUPS, 0, "", (LEFS_INSTRUCTION, LEFS_STEM), LEFS_ITEMS),
+    ],
+    ids=["koos_jr-stiffness", "koos_jr-pain", "koos_jr-function", "lefs"],
+)
+def test_each_group_has_its_published_stem_and_items(
+    groups: Any, index: int, heading: str, stem: tuple[str, ...], items: tuple[Any, ...]
+) -> None:
+    group = groups[index]
+    assert (group.heading, group.stem, tuple(group.items)) == (heading, stem, tuple(items))
+
+
+@pytest.mark.parametrize(
+    ("groups", "items"), [(KOOS_JR_GROUPS, KOOS_JR_ITEMS), (LEFS_GROUPS, LEFS_ITEMS)]
+)
+def test_groups_hold_every_item_once_in_questionnaire_order(groups: Any, items: Any) -> None:
+    assert [item for group in groups for item in group.items] == list(items)
 
 
 @pytest.mark.parametrize(
@@ -563,3 +669,82 @@ def test_series_summary_ignores_input_order(values: list[int], rnd: random.Rando
     shuffled = list(dated)
     rnd.shuffle(shuffled)
     assert summarise_series(Measure.NPRS, shuffled) == summarise_series(Measure.NPRS, dated)
+
+
+# --- Display: rounded for reading, exact when stored -------------------------------------------
+
+# Each row of the published table, rounded half up to one decimal as the app shows it.
+KOOS_JR_SHOWN = {
+    0: "100.0", 1: "92.0", 2: "84.6", 3: "79.9", 4: "76.3", 5: "73.3", 6: "70.7", 7: "68.3",
+    8: "66.0", 9: "63.8", 10: "61.6", 11: "59.4", 12: "57.1", 13: "54.8", 14: "52.5",
+    15: "50.0", 16: "47.5", 17: "44.9", 18: "42.3", 19: "39.6", 20: "36.9", 21: "34.2",
+    22: "31.3", 23: "28.3", 24: "24.9", 25: "20.9", 26: "15.9", 27: "8.3", 28: "0.0",
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(("raw_sum", "shown"), sorted(KOOS_JR_SHOWN.items()))
+def test_each_koos_jr_score_reads_to_one_decimal_while_the_score_stays_exact(
+    raw_sum: int, shown: str
+) -> None:
+    score = score_koos_jr(koos_answers_for(raw_sum))
+    assert format_score(Measure.KOOS_JR, score.interval_score) == shown
+    assert score.label == f"{shown} / 100"
+    assert str(score.interval_score) == KOOS_JR_TABLE[raw_sum]  # scoring unchanged
+
+
+@pytest.mark.parametrize(
+    ("measure", "value", "shown"),
+    [
+        (Measure.LEFS, 60, "60"),
+        (Measure.LEFS, Decimal("60.000"), "60"),  # as a LEFS sum comes back from the database
+        (Measure.LEFS, 0, "0"),
+        (Measure.LEFS, 80, "80"),
+        (Measure.NPRS, 7, "7"),
+        (Measure.NPRS, 0, "0"),
+    ],
+)
+def test_lefs_and_pain_read_as_whole_numbers(
+    measure: Measure, value: int | Decimal, shown: str
+) -> None:
+    assert format_score(measure, value) == shown
+
+
+@pytest.mark.parametrize(
+    ("measure", "change", "shown"),
+    [
+        (Measure.KOOS_JR, Decimal("11.571"), "+11.6"),
+        (Measure.KOOS_JR, Decimal("-11.571"), "-11.6"),
+        (Measure.KOOS_JR, Decimal("0.000"), "0.0"),
+        (Measure.KOOS_JR, Decimal("-0.04"), "0.0"),  # never "-0.0"
+        (Measure.KOOS_JR, Decimal("100.000"), "+100.0"),
+        (Measure.LEFS, 9, "+9"),
+        (Measure.LEFS, -12, "-12"),
+        (Measure.NPRS, -4, "-4"),
+        (Measure.NPRS, 0, "0"),
+    ],
+)
+def test_changes_read_signed_and_rounded_like_their_scores(
+    measure: Measure, change: int | Decimal, shown: str
+) -> None:
+    assert format_change(measure, change) == shown
+
+
+def test_a_koos_jr_summary_reads_rounded_and_keeps_the_exact_values() -> None:
+    summary = summarise_series(Measure.KOOS_JR, [(D1, Decimal("50.012")), (D2, Decimal("61.583"))])
+    assert summary is not None
+    assert (summary.baseline_text, summary.latest_text, summary.change_text) == (
+        "50.0",
+        "61.6",
+        "+11.6",
+    )
+    assert (summary.baseline.value, summary.latest.value, summary.change) == (
+        Decimal("50.012"),
+        Decimal("61.583"),
+        Decimal("11.571"),
+    )
+
+
+def test_a_lefs_summary_reads_as_whole_numbers() -> None:
+    summary = summarise_series(Measure.LEFS, [(D1, 40), (D2, 52)])
+    assert summary is not None
+    assert (summary.baseline_text, summary.latest_text, summary.change_text) == ("40", "52", "+12")

@@ -100,8 +100,83 @@ def test_koos_jr_is_scored_by_the_table(app, logged_in, clinic_world):
         assert assessment.raw_score == 14
         assert assessment.score == Decimal("52.465")
     page = logged_in.get(f"/clients/{client_id}/progress").get_data(as_text=True)
-    assert "52.465" in page
+    assert "<td>52.5</td>" in page
     assert any(count_points(svg, "Left knee") == 1 for svg in svgs(page))
+
+
+def post_koos_jr(client, client_id, answers, taken_on=TODAY, knee="left"):
+    data = {"taken_on": taken_on.isoformat(), "knee": knee}
+    data.update(
+        {
+            f"item-{item.value}": str(answer)
+            for item, answer in zip(KOOS_JR_ITEMS, answers, strict=True)
+        }
+    )
+    response = client.post(f"/clients/{client_id}/progress/koos-jr/new", data=data)
+    assert response.status_code == 302
+
+
+def koos_table_scores(page: str) -> list[str]:
+    table = page.split('data-table="koos_jr"', 1)[1].split("</table>", 1)[0]
+    return [row.split("<td>")[4].split("</td>")[0] for row in table.split("<tr>")[2:]]
+
+
+def tooltips(page: str, series: str) -> list[str]:
+    return [
+        title.text or ""
+        for svg in svgs(page)
+        for element in svg.iter()
+        if element.get("data-series") == series
+        for title in element
+    ]
+
+
+@pytest.mark.parametrize(
+    ("answers", "raw", "stored", "shown"),
+    [
+        ((3, 3, 3, 3, 3, 0, 0), 15, "50.012", "50.0"),
+        ((2, 2, 2, 2, 2, 2, 2), 14, "52.465", "52.5"),
+        ((1, 0, 0, 0, 0, 0, 0), 1, "91.975", "92.0"),
+        ((0, 0, 0, 0, 0, 0, 0), 0, "100.000", "100.0"),
+        ((4, 4, 4, 4, 4, 4, 4), 28, "0.000", "0.0"),
+    ],
+)
+def test_a_koos_jr_score_shows_to_one_decimal_and_is_stored_exact(
+    app, logged_in, clinic_world, answers, raw, stored, shown
+):
+    client_id = clinic_world.a.client_id
+    post_koos_jr(logged_in, client_id, answers)
+    with app.app_context():
+        assessment = db.session.scalars(select(OutcomeAssessment)).one()
+        assert (assessment.raw_score, assessment.score) == (raw, Decimal(stored))
+    page = logged_in.get(f"/clients/{client_id}/progress").get_data(as_text=True)
+    assert koos_table_scores(page) == [shown]
+    summary = page.split('id="summary-title"', 1)[1].split("</ul>", 1)[0]
+    assert f"{shown} on" in summary
+    assert [tip.split(": ", 1)[1].split(" on ", 1)[0] for tip in tooltips(page, "Left knee")] == [
+        shown
+    ]
+    assert stored not in page, "the screen shows the rounded score only"
+    rows = list(
+        csv.reader(io.StringIO(logged_in.get(f"/clients/{client_id}/progress.csv").data.decode()))
+    )
+    (koos,) = [row for row in rows if row[1] == "koos_jr"]
+    assert Decimal(koos[3]) == Decimal(stored), "the export keeps the exact score"
+    assert koos[4] == str(raw)
+
+
+def test_a_koos_jr_change_reads_rounded(app, logged_in, clinic_world):
+    client_id = clinic_world.a.client_id
+    post_koos_jr(logged_in, client_id, (3, 3, 3, 3, 3, 0, 0), taken_on=TODAY - timedelta(weeks=4))
+    post_koos_jr(logged_in, client_id, (2, 2, 2, 2, 2, 0, 0))
+    page = logged_in.get(f"/clients/{client_id}/progress").get_data(as_text=True)
+    summary = page.split('id="summary-title"', 1)[1].split("</ul>", 1)[0]
+    assert "50.0 on" in summary
+    assert "61.6 on" in summary
+    assert "(change +11.6)" in summary
+    for exact in ("50.012", "61.583", "11.571"):
+        assert exact not in page
+    assert koos_table_scores(page) == ["50.0", "61.6"]
 
 
 def test_a_missing_questionnaire_item_is_refused_beside_it(app, logged_in, clinic_world):
