@@ -1420,6 +1420,7 @@ _NO_HEAT_CODES = frozenset(
     {"hot_swollen_knee", "recent_knee_injury", "acute_flare", "knee_injection"}
 )
 _NO_COLD_CODES = frozenset({"circulation"})
+_NO_HEAT_NUMB_CODES = frozenset({"neuropathy"})
 
 _OTTAWA_WORDS: Mapping[str, str] = {
     "ottawa_kneecap_tender": "the kneecap alone is sore to touch",
@@ -1777,6 +1778,7 @@ class ViolationCode(enum.StrEnum):
     FIBULAR_HEAD = "fibular_head"
     HEAT_ON_INFLAMED_KNEE = "heat_on_inflamed_knee"
     COLD_ON_POOR_CIRCULATION = "cold_on_poor_circulation"
+    HEAT_ON_NUMB_SKIN = "heat_on_numb_skin"
 
     @property
     def label(self) -> str:
@@ -1791,6 +1793,7 @@ class ViolationCode(enum.StrEnum):
             "fibular_head": "Outer knee, top of the fibula",
             "heat_on_inflamed_knee": "No heat on this knee",
             "cold_on_poor_circulation": "No cold on this leg",
+            "heat_on_numb_skin": "No heat with less feeling",
         }[self.value]
 
 
@@ -1880,6 +1883,16 @@ def check_technique(result: ScreeningResult, planned: PlannedTechnique) -> list[
                         ViolationCode.HEAT_ON_INFLAMED_KNEE,
                         "No heat on a knee that is inflamed, recently injured or recently"
                         " injected; cold is the usual choice.",
+                        finding_code=f.code,
+                        field="technique",
+                    )
+                )
+            elif f.code in _NO_HEAT_NUMB_CODES and f.concerns(side, region):
+                # The same rule as at home: with less feeling, a burn can go unnoticed.
+                violations.append(
+                    Violation(
+                        ViolationCode.HEAT_ON_NUMB_SKIN,
+                        "No heat on a leg with less feeling: a burn could go unnoticed.",
                         finding_code=f.code,
                         field="technique",
                     )

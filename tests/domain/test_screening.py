@@ -1247,6 +1247,10 @@ MORE_FINDING_ROWS: list[tuple[str, dict[str, Answer], PlannedTechnique, set[Viol
      _planned(T.PETRISSAGE, Target.QUADRICEPS, RIGHT, P.FIRM), set()),
     ("lymphoedema_new: refer", {**LYMPH, "lymphoedema_new": YES},
      _planned(T.EFFLEURAGE, Target.QUADRICEPS, RIGHT, P.LIGHT), {ViolationCode.REFER_NOT_CLEARED}),
+    ("neuropathy: no heat in the clinic either", {"neuropathy": YES},
+     _planned(T.HEAT, Target.KNEE_JOINT, RIGHT, P.LIGHT), {ViolationCode.HEAT_ON_NUMB_SKIN}),
+    ("neuropathy: cold allowed", {"neuropathy": YES},
+     _planned(T.COLD, Target.KNEE_JOINT, RIGHT, P.LIGHT), set()),
 ]  # fmt: skip
 
 
