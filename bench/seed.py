@@ -496,7 +496,8 @@ def seed(app: Flask, options: Options) -> Seeded:
                     {
                         "id": out.new_id(t_entry), "clinic_id": seeded.clinic_id,
                         "visit_id": visit_id, "position": position, "technique": technique,
-                        "target": target, "side": side, "pressure": pressure,
+                        "target": target, "side": side,
+                        "pressure": pressure if technique.has_pressure else None,
                         "minutes": Decimal(minutes), "repetitions": None,
                         "hold_seconds": 30 if technique is Technique.PASSIVE_STRETCH else None,
                         "note": "", "override_reason": "",
