@@ -15,7 +15,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from clinic import backup
+from clinic import backup, clock
 from clinic.audit.trail import Actor
 from clinic.auth import operations as auth_ops
 from clinic.auth import two_factor
@@ -227,7 +227,7 @@ def _demo_intake(details: dict[str, object]) -> client_ops.Intake:
         "allergic_to_oils_or_nuts": False,
         "goals": "",
         "consent_to_treatment": True,
-        "consent_date": date.today(),
+        "consent_date": clock.today(),
         "consent_to_keep_records": True,
     }
     merged = {**defaults, **details}

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Response, current_app, render_template
 from flask_login import current_user
 
+from clinic import clock
 from clinic.admin import bp
 from clinic.admin import operations as ops
 from clinic.audit.declared import EXPORT, VIEW, audited
@@ -21,7 +20,7 @@ def retention() -> str:
     report = ops.list_past_retention(
         clinic.id,
         clinic.retention_years,
-        date.today(),
+        clock.today(),
         page=page_arg(),
         per_page=int(current_app.config["CLIENTS_PER_PAGE"]),
     )
@@ -33,7 +32,7 @@ def retention() -> str:
 def retention_csv() -> Response:
     """Download the whole retention report as CSV; sent only once its entry is committed."""
     clinic = current_user.clinic
-    today = date.today()
+    today = clock.today()
     body = ops.export_past_retention_csv(clinic.id, clinic.retention_years, today)
     filename = f"retention-report-{today.isoformat()}.csv"
     return Response(

@@ -6,12 +6,13 @@ import csv
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 
 from flask import Response, render_template, request, stream_with_context
 from sqlalchemy import Select
 from wtforms.fields.choices import SelectChoice
 
+from clinic import clock
 from clinic.access import current_clinic_id
 from clinic.audit import bp
 from clinic.audit import operations as ops
@@ -131,7 +132,7 @@ def export_csv() -> Response:
     """
     read = _read_filters()
     clinic_id = current_clinic_id()
-    filename = f"audit-trail-{date.today().isoformat()}.csv"
+    filename = f"audit-trail-{clock.today().isoformat()}.csv"
     return Response(
         # Built now, while the signed-in user is at hand: the lines are written after the
         # request's own work is committed.

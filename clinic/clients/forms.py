@@ -19,6 +19,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
 
+from clinic import clock
 from clinic.clients.operations import Intake
 from clinic.domain.intake import (
     AffectedKnee,
@@ -44,14 +45,14 @@ def validate_phone(form: Any, field: Field) -> None:
 
 def not_in_future(form: Any, field: Field) -> None:
     """Refuse a date after today."""
-    if field.data and field.data > date.today():
+    if field.data and field.data > clock.today():
         raise ValidationError("This date cannot be in the future.")
 
 
 def validate_date_of_birth(form: Any, field: Field) -> None:
     """Refuse a date of birth in the future or over 120 years ago."""
     if field.data:
-        problem = check_date_of_birth(field.data, date.today())
+        problem = check_date_of_birth(field.data, clock.today())
         if problem:
             raise ValidationError(problem)
 

@@ -13,6 +13,7 @@ from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.orm.exc import StaleDataError
 
+from clinic import clock
 from clinic.access import current_clinic_id, get_scoped_or_404, scoped
 from clinic.audit.trail import Actor, record_event
 from clinic.database import utcnow
@@ -237,7 +238,7 @@ def search_clients_query(
     statement = scoped(Client)
     if screening is not None:
         statement = statement.where(
-            _screening_condition(screening, today or date.today(), valid_days)
+            _screening_condition(screening, today or clock.today(), valid_days)
         )
     if not include_archived:
         statement = statement.where(Client.archived_at.is_(None))

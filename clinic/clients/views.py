@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from clinic import clock
 from clinic.audit.declared import VIEW, audited, current_actor, not_audited
 from clinic.auth.stash import restore_posted_form
 from clinic.clients import bp
@@ -47,7 +48,7 @@ def index() -> str:
     include_archived = request.args.get("archived") == "1"
     screening = _screening_filter(request.args.get("screening", ""))
     improved_only = request.args.get("progress") == "improved"
-    today = date.today()
+    today = clock.today()
     # Clearances that ran out since the last write would leave a stale tier in the list.
     refresh_due_clients(today)
     valid_days = current_user.clinic.screening_valid_days
@@ -90,7 +91,7 @@ def new() -> str | Response:
     restored = restore_posted_form() if request.method == "GET" else None
     form = IntakeForm(formdata=restored) if restored is not None else IntakeForm()
     if request.method == "GET" and restored is None:
-        form.consent_date.data = date.today()
+        form.consent_date.data = clock.today()
     if form.validate_on_submit():
         client = ops.create_client(current_actor(), form.to_intake())
         flash(f"{client.full_name} was added.", "success")
@@ -103,7 +104,7 @@ def new() -> str | Response:
 def detail(client_id: int) -> str:
     """Show a client's record."""
     client = ops.get_client_or_404(client_id)
-    blockers, current = check_visit_can_start(client, current_user.clinic, date.today())
+    blockers, current = check_visit_can_start(client, current_user.clinic, clock.today())
     return render_client_page(
         "clients/detail.html",
         client,

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import secrets
-from datetime import date
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from clinic import clock
 from clinic.audit.declared import PRINT, VIEW, audited, current_actor, not_audited
 from clinic.clients.operations import get_client_or_404
 from clinic.clients.pages import render_client_page
@@ -168,7 +168,7 @@ def restore_item(item_id: int) -> Response:
 def new(client_id: int) -> str | Response | tuple[str, int]:
     """Build a plan from the library, checked against the client's current screening."""
     client = get_client_or_404(client_id)
-    today = date.today()
+    today = clock.today()
     reasons, current = ops.check_plan_can_start(client, current_user.clinic, today)
     if reasons or current.result is None:
         status = 409 if request.method == "POST" else 200
@@ -231,7 +231,7 @@ def new(client_id: int) -> str | Response | tuple[str, int]:
 
 
 def _render_plan(client: Client, plan: HomeCarePlan, status: int = 200) -> tuple[str, int]:
-    _, current = ops.check_plan_can_start(client, current_user.clinic, date.today())
+    _, current = ops.check_plan_can_start(client, current_user.clinic, clock.today())
     blockers = ops.print_blockers(client, current) or ops.plan_out_of_date(plan, current)
     handouts = [h for h in ops.list_handouts(client) if h.plan_id == plan.id]
     return render_client_page(
@@ -264,7 +264,7 @@ def preview(client_id: int, plan_id: int) -> Response | tuple[str, int]:
     client = get_client_or_404(client_id)
     plan = ops.get_plan_or_404(client, plan_id)
     try:
-        document = ops.prepare_preview(plan, client, current_user.clinic, today=date.today())
+        document = ops.prepare_preview(plan, client, current_user.clinic, today=clock.today())
     except ops.PrintRefused as refused:
         flash(refused.message, "error")
         return _render_plan(client, plan, 409)
@@ -282,7 +282,7 @@ def issue(client_id: int, plan_id: int) -> Response | tuple[str, int]:
     plan = ops.get_plan_or_404(client, plan_id)
     if not ConfirmForm().validate_on_submit():
         return redirect(url_for("homecare.detail", client_id=client.id, plan_id=plan.id))
-    today = date.today()
+    today = clock.today()
     try:
         document = ops.prepare_issue(
             plan,

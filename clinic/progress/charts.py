@@ -14,6 +14,8 @@ from decimal import Decimal
 
 from markupsafe import Markup, escape
 
+from clinic import clock
+
 # Colours that stay apart for the common colour-vision differences, plus marker shapes and
 # dashes so the series differ without colour too (and in black-and-white print).
 BLUE = "#1f5fb4"
@@ -92,7 +94,7 @@ def render_line_chart(
         first = min(point.on for point in all_points)
         last = max(point.on for point in all_points)
     else:
-        first = last = date.today()
+        first = last = clock.today()
     if first == last:
         first, last = first - timedelta(days=1), last + timedelta(days=1)
     span = (last - first).days

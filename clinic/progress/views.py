@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Response, flash, redirect, render_template, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response as BaseResponse
 
+from clinic import clock
 from clinic.audit.declared import EXPORT, VIEW, audited, current_actor, not_audited
 from clinic.clients.operations import get_client_or_404
 from clinic.clients.pages import render_client_page
@@ -31,7 +30,7 @@ from clinic.progress.forms import KoosJrForm, LefsForm, PainLogForm, Questionnai
 def overview() -> str:
     """Show the clinic at a glance; each figure links to the matching list."""
     return render_template(
-        "progress/overview.html", overview=ops.load_overview(current_user, date.today())
+        "progress/overview.html", overview=ops.load_overview(current_user, clock.today())
     )
 
 
@@ -107,7 +106,7 @@ def export_csv(client_id: int) -> Response:
     """Download the client's pain and questionnaire data as CSV."""
     client = get_client_or_404(client_id)
     body = ops.export_progress_csv(ops.load_progress(client))
-    filename = f"progress-client-{client.id}-{date.today().isoformat()}.csv"
+    filename = f"progress-client-{client.id}-{clock.today().isoformat()}.csv"
     return Response(
         body.encode("utf-8"),
         mimetype="text/csv",
@@ -122,7 +121,7 @@ def pain_log(client_id: int) -> str | BaseResponse:
     client = get_client_or_404(client_id)
     form = PainLogForm()
     if not form.is_submitted():
-        form.logged_on.data = date.today()
+        form.logged_on.data = clock.today()
         if client.affected_knee.value in ("left", "right"):
             form.knee.data = client.affected_knee.value
     if form.validate_on_submit():
@@ -134,7 +133,7 @@ def pain_log(client_id: int) -> str | BaseResponse:
                 knee=Side(form.knee.data),
                 score=form.score.data,
                 note=form.note.data or "",
-                today=date.today(),
+                today=clock.today(),
             )
         except RuleViolations as refused:
             apply_violations(form, refused)
@@ -147,7 +146,7 @@ def pain_log(client_id: int) -> str | BaseResponse:
 def _questionnaire(client_id: int, measure: Measure, form: QuestionnaireBase) -> str | BaseResponse:
     client = get_client_or_404(client_id)
     if not form.is_submitted():
-        form.taken_on.data = date.today()
+        form.taken_on.data = clock.today()
     if form.validate_on_submit():
         knee_field = form._fields.get("knee")
         try:
@@ -158,7 +157,7 @@ def _questionnaire(client_id: int, measure: Measure, form: QuestionnaireBase) ->
                 taken_on=form.taken_on.data,
                 knee=Side(knee_field.data) if knee_field is not None else None,
                 answers=form.answers(),
-                today=date.today(),
+                today=clock.today(),
             )
         except RuleViolations as refused:
             apply_violations(form, form.on_fields(refused))

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date
 
 from flask import flash, redirect, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
+from clinic import clock
 from clinic.audit.declared import VIEW, audited, current_actor
 from clinic.auth.stash import restore_posted_form
 from clinic.clients.operations import get_client_or_404
@@ -40,11 +40,11 @@ def new(client_id: int) -> str | Response:
     restored = restore_posted_form() if request.method == "GET" else None
     form = new_screening_form(formdata=restored) if restored is not None else new_screening_form()
     if request.method == "GET" and restored is None:
-        form.taken_on.data = date.today()
+        form.taken_on.data = clock.today()
     if form.validate_on_submit():
         try:
             ops.record_screening(
-                current_actor(), client, form.answers(), form.taken_on.data, date.today()
+                current_actor(), client, form.answers(), form.taken_on.data, clock.today()
             )
         except RuleViolations as refused:
             apply_violations(form, refused)
@@ -96,7 +96,7 @@ def confirm(client_id: int) -> Response:
     if ConfirmNoChangesForm().validate_on_submit():
         try:
             ops.confirm_no_changes(
-                current_actor(), client, date.today(), current_user.clinic.screening_valid_days
+                current_actor(), client, clock.today(), current_user.clinic.screening_valid_days
             )
         except RuleViolations as refused:
             flash(refused.message, "error")
@@ -120,11 +120,11 @@ def clearance(client_id: int, screening_id: int) -> str | Response:
     screening = ops.get_screening_or_404(client, screening_id)
     form = ClearanceForm()
     form.finding_code.choices = _findings_choices(
-        ops.clearable_findings(client, screening, date.today())
+        ops.clearable_findings(client, screening, clock.today())
     )
     if request.method == "GET":
         form.finding_code.data = request.args.get("finding", "")
-        form.given_on.data = date.today()
+        form.given_on.data = clock.today()
         earlier = ops.previous_clearance(client, form.finding_code.data, screening)
         if earlier is not None:
             form.given_by.data = earlier.given_by
@@ -140,7 +140,7 @@ def clearance(client_id: int, screening_id: int) -> str | Response:
                 given_on=form.given_on.data,
                 note=form.note.data or "",
                 expires_on=form.expires_on.data,
-                today=date.today(),
+                today=clock.today(),
             )
         except RuleViolations as refused:
             apply_violations(form, refused)
@@ -158,7 +158,7 @@ def override(client_id: int, screening_id: int) -> str | Response:
     screening = ops.get_screening_or_404(client, screening_id)
     form = OverrideForm()
     form.finding_code.choices = _findings_choices(
-        f for f in ops.result_on(screening, date.today()).active_findings if f.overridable
+        f for f in ops.result_on(screening, clock.today()).active_findings if f.overridable
     )
     if request.method == "GET":
         form.finding_code.data = request.args.get("finding", "")
@@ -170,7 +170,7 @@ def override(client_id: int, screening_id: int) -> str | Response:
                 screening,
                 finding_code=form.finding_code.data,
                 reason=form.reason.data,
-                visit_on=date.today(),
+                visit_on=clock.today(),
             )
         except RuleViolations as refused:
             apply_violations(form, refused)

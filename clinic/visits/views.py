@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
+from clinic import clock
 from clinic.audit.declared import PRINT, VIEW, audited, current_actor
 from clinic.auth.stash import restore_posted_form
 from clinic.clients.operations import get_client_or_404
@@ -98,7 +99,7 @@ def _render_form(
         visit=visit,
         limits=limits,
         reminders=visit_reminders(limits.result if limits is not None else None),
-        today=date.today(),
+        today=clock.today(),
         no_pressure=" ".join(sorted(t.value for t in NO_PRESSURE_TECHNIQUES)),
         **extra,
     )
@@ -110,7 +111,7 @@ def _render_form(
 def new(client_id: int) -> str | Response | tuple[str, int]:
     """Start a visit: only with a current screening and no uncleared referral."""
     client = get_client_or_404(client_id)
-    today = date.today()
+    today = clock.today()
     reasons, current = ops.check_visit_can_start(client, current_user.clinic, today)
     if reasons:
         status = 409 if request.method == "POST" else 200
@@ -156,7 +157,7 @@ def new(client_id: int) -> str | Response | tuple[str, int]:
 def _fill_new_form(form: VisitForm, client: Client, today: date) -> None:
     form.creation_token.data = secrets.token_urlsafe(24)
     form.visit_on.data = today
-    now = datetime.now()
+    now = clock.local_now()
     form.start_time.data = now.replace(
         minute=now.minute - now.minute % 5, second=0, microsecond=0
     ).time()
@@ -260,7 +261,7 @@ def edit(client_id: int, visit_id: int) -> str | Response | tuple[str, int]:
             form.to_details(),
             form.to_entries(),
             expected_version=form.expected_version(),
-            today=date.today(),
+            today=clock.today(),
         )
     except Conflict as conflict:
         fresh = ops.get_visit_or_404(client, visit_id)
@@ -291,7 +292,7 @@ def sign(client_id: int, visit_id: int) -> Response | tuple[str, int]:
     form.validate_on_submit()
     try:
         ops.sign_visit(
-            current_actor(), visit, expected_version=form.expected_version(), today=date.today()
+            current_actor(), visit, expected_version=form.expected_version(), today=clock.today()
         )
     except Conflict as conflict:
         return _show_conflict(client, visit_id, conflict)
@@ -432,7 +433,7 @@ def unsigned() -> str:
 @audited(VIEW, "visit_list", "This month's visits list")
 def this_month() -> str:
     """List the clinic's visits this month."""
-    today = date.today()
+    today = clock.today()
     return render_template(
         "visits/list.html",
         title=f"Visits in {today:%B %Y}",
