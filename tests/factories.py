@@ -19,7 +19,7 @@ from clinic.database import utcnow
 from clinic.domain.catalogue import Laterality, Pressure, Region, Side, Target, Technique
 from clinic.domain.homecare import Dose, ItemKind, safety_notes
 from clinic.domain.intake import AffectedKnee, KneeDiagnosis, KneePainCause, phone_digits
-from clinic.domain.screening import Answer, blank_answers
+from clinic.domain.screening import Answer, Finding, LiftedBy, Tier, blank_answers
 from clinic.domain.visits import VisitStatus
 from clinic.extensions import db
 from clinic.homecare import operations as homecare_ops
@@ -490,3 +490,25 @@ def sign_in(app: Flask, client: FlaskClient, user_id: int) -> None:
         session["_user_id"] = str(user_id)
         session["_fresh"] = True
         session.permanent = True
+
+
+def make_finding(
+    code: str,
+    tier: Tier,
+    *,
+    side: Laterality | None = Laterality.LEFT,
+    region: Region | None = None,
+    cap: Pressure | None = None,
+    cleared: bool = False,
+) -> Finding:
+    """Build a finding as the screening reports it (for rules read by code, new questions too)."""
+    return Finding(
+        code=code,
+        tier=tier,
+        reason="",
+        lifted_by=LiftedBy.MEDICAL_CLEARANCE,
+        side=side,
+        region=region,
+        max_pressure=cap,
+        cleared=cleared,
+    )

@@ -48,6 +48,7 @@ from clinic.domain.screening import (
     blank_answers,
     evaluate_screening,
 )
+from tests import factories
 
 L, R, B = Laterality.LEFT, Laterality.RIGHT, Laterality.BOTH
 THIGH, KNEE, CALF, SHIN = Region.THIGH, Region.KNEE, Region.CALF, Region.SHIN
@@ -1031,27 +1032,7 @@ def test_every_default_dose_is_within_its_kind_range(item: HomeCareItem) -> None
 
 # --- DOMAIN.md 8.1, 8.2 and 8.4: findings read by code, built directly ------------------------
 
-
-def finding(
-    code: str,
-    tier: Tier,
-    *,
-    side: Laterality | None = L,
-    region: Region | None = None,
-    cap: Pressure | None = None,
-    cleared: bool = False,
-) -> Finding:
-    """Build a finding as the screening reports it."""
-    return Finding(
-        code=code,
-        tier=tier,
-        reason="",
-        lifted_by=LiftedBy.MEDICAL_CLEARANCE,
-        side=side,
-        region=region,
-        max_pressure=cap,
-        cleared=cleared,
-    )
+finding = factories.make_finding
 
 
 def of(*findings: Finding) -> ScreeningResult:

@@ -28,10 +28,11 @@ from clinic.domain.homecare import (
     describe_dose,
     safety_notes,
 )
-from clinic.domain.screening import Finding, LiftedBy, ScreeningResult, Tier
+from clinic.domain.screening import Finding, ScreeningResult, Tier
 from clinic.homecare.operations import printed_dose
 from clinic.homecare.printing import PrintedHandout, PrintedItem
 from clinic.pdf import render_pdf
+from tests import factories
 from tests.conftest import make_test_config
 from tests.homecare import pdf_text
 
@@ -50,16 +51,7 @@ def f(
     cleared: bool = False,
 ) -> Finding:
     """A finding as the screening reports it (built directly: some questions are new)."""
-    return Finding(
-        code=code,
-        tier=tier,
-        reason="",
-        lifted_by=LiftedBy.MEDICAL_CLEARANCE,
-        side=side,
-        region=region,
-        max_pressure=cap,
-        cleared=cleared,
-    )
+    return factories.make_finding(code, tier, side=side, region=region, cap=cap, cleared=cleared)
 
 
 # Every finding that changes an item and leaves some home care (refer findings leave none).
