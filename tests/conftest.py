@@ -143,12 +143,28 @@ def database_url(backend: str, database_template: str, tmp_path: Path) -> Iterat
         shutil.copyfile(database_template, path)
         yield f"sqlite:///{path}"
         return
-    engine = sa.create_engine(database_template)
+    empty_postgres_tables(database_template)
+    yield database_template
+
+
+def empty_postgres_tables(url: str) -> None:
+    """Empty every table of a test database, the audit trail included.
+
+    The audit trail refuses TRUNCATE through a trigger; the test database's owner switches
+    that trigger off for this one transaction (tests/audit/test_append_only.py proves the
+    refusal holds otherwise).
+    """
+    engine = sa.create_engine(url)
     tables = ", ".join(f'"{table.name}"' for table in db.metadata.sorted_tables)
     with engine.begin() as connection:
+        connection.execute(
+            sa.text("ALTER TABLE audit_entries DISABLE TRIGGER audit_entries_no_truncate")
+        )
         connection.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        connection.execute(
+            sa.text("ALTER TABLE audit_entries ENABLE TRIGGER audit_entries_no_truncate")
+        )
     engine.dispose()
-    yield database_template
 
 
 def make_test_config(database_url: str, **overrides: Any) -> dict[str, Any]:

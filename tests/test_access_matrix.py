@@ -28,7 +28,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-import sqlalchemy as sa
 from flask import Flask
 from werkzeug.routing import Rule
 
@@ -36,7 +35,7 @@ from clinic import create_app
 from clinic.extensions import db
 from clinic.models import Role
 from tests import factories
-from tests.conftest import ClinicTestClient, make_test_config
+from tests.conftest import ClinicTestClient, empty_postgres_tables, make_test_config
 from tests.test_isolation import (
     CLINIC_B_MARKERS,
     OTHER_CLINIC_IDS,
@@ -190,11 +189,7 @@ def matrix_database_url(
         path = tmp_path_factory.mktemp("matrix") / "clinic.sqlite3"
         shutil.copyfile(database_template, path)
         return f"sqlite:///{path}"
-    engine = sa.create_engine(database_template)
-    tables = ", ".join(f'"{table.name}"' for table in db.metadata.sorted_tables)
-    with engine.begin() as connection:
-        connection.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-    engine.dispose()
+    empty_postgres_tables(database_template)
     return database_template
 
 

@@ -110,6 +110,9 @@ AUDIT_TRIGGERS_POSTGRESQL = [
     "BEGIN RAISE EXCEPTION 'audit entries are never changed or deleted'; END $$",
     "CREATE TRIGGER audit_entries_no_change BEFORE UPDATE OR DELETE ON audit_entries "
     "FOR EACH ROW EXECUTE FUNCTION audit_entries_refuse_change()",
+    # Row triggers do not fire for TRUNCATE; a statement trigger refuses it too.
+    "CREATE TRIGGER audit_entries_no_truncate BEFORE TRUNCATE ON audit_entries "
+    "FOR EACH STATEMENT EXECUTE FUNCTION audit_entries_refuse_change()",
 ]
 for _dialect, _statements in (
     ("sqlite", AUDIT_TRIGGERS_SQLITE),

@@ -39,10 +39,16 @@ class User(TimestampMixin, Base):
     active: Mapped[bool] = mapped_column(default=True)
     # Set for one-time passwords the owner hands out: the next sign-in must replace it.
     must_change_password: Mapped[bool] = mapped_column(default=False)
+    # A one-time password stops working after this (None: the password is the person's own).
+    one_time_password_expires_at: Mapped[datetime | None] = mapped_column(
+        UTCDateTime(), default=None
+    )
+    # An owner without two-step sign-in may postpone setting it up until this moment.
+    two_step_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     # Two-step sign-in: a TOTP secret (base32) once the person has confirmed a first code,
     # and the last time step accepted, so that a code is never accepted twice.
-    totp_secret: Mapped[str | None] = mapped_column(String(64), default=None)
+    totp_secret: Mapped[str | None] = mapped_column(String(255), default=None)
     totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     totp_last_step: Mapped[int | None] = mapped_column(default=None)
     version: Mapped[int] = mapped_column(default=1)

@@ -9,14 +9,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
-import sqlalchemy as sa
 from flask import Flask
 
 from clinic import create_app
 from clinic.domain.outcomes import KoosJrItem, LefsItem
 from clinic.extensions import db
 from tests import factories
-from tests.conftest import ClinicTestClient, make_test_config
+from tests.conftest import ClinicTestClient, empty_postgres_tables, make_test_config
 from tests.domain.test_outcomes import (
     KOOS_JR_ANSWERS,
     KOOS_JR_FUNCTION_STEM,
@@ -49,11 +48,7 @@ def forms(
         url = f"sqlite:///{copy}"
     else:
         url = database_template
-        engine = sa.create_engine(url)
-        tables = ", ".join(f'"{table.name}"' for table in db.metadata.sorted_tables)
-        with engine.begin() as connection:
-            connection.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-        engine.dispose()
+        empty_postgres_tables(url)
     app: Flask = create_app(make_test_config(url))
     app.test_client_class = ClinicTestClient
     world = factories.make_world(app)
