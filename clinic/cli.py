@@ -54,7 +54,11 @@ DEMO_PASSWORD = "demo-password-123"  # noqa: S105 (a published demo login, not a
     envvar="CLINIC_NEW_USER_PASSWORD",
     help="Read from CLINIC_NEW_USER_PASSWORD or asked for when omitted.",
 )
-@click.option("--one-time", is_flag=True, help="Make the user choose a new password at sign-in.")
+@click.option(
+    "--one-time",
+    is_flag=True,
+    help="Make the user choose a new password at sign-in (within ONE_TIME_PASSWORD_HOURS).",
+)
 def create_user_command(
     email: str, full_name: str, role: str, clinic_name: str | None, password: str, one_time: bool
 ) -> None:
@@ -65,7 +69,13 @@ def create_user_command(
         raise click.BadParameter(str(error), param_hint="--email") from error
     clinic = _find_or_create_clinic(clinic_name)
     try:
-        auth_ops.check_new_password(None, password, int(current_app.config["PASSWORD_MIN_LENGTH"]))
+        auth_ops.check_new_password(
+            None,
+            password,
+            int(current_app.config["PASSWORD_MIN_LENGTH"]),
+            min_score=int(current_app.config["PASSWORD_MIN_SCORE"]),
+            user_inputs=(email, full_name, clinic.name),
+        )
         user = auth_ops.create_user(
             clinic,
             full_name=full_name,
@@ -74,6 +84,9 @@ def create_user_command(
             password=password,
             must_change_password=one_time,
         )
+        if one_time:
+            hours = int(current_app.config["ONE_TIME_PASSWORD_HOURS"])
+            user.one_time_password_expires_at = auth_ops.one_time_password_expiry(hours)
     except RuleViolations as violations:
         raise click.ClickException(violations.message) from violations
     db.session.commit()

@@ -28,6 +28,10 @@ class DefaultConfig:
 
     # How long the browser keeps the (signed, HttpOnly) cookie; sign-ins end sooner when idle.
     SESSION_COOKIE_LIFETIME_HOURS = 12
+    # Hours after which a sign-in ends even while in use (checked on the server).
+    SESSION_ABSOLUTE_HOURS = 12
+    # Days a new owner may postpone setting up two-step sign-in; after that only set-up opens.
+    TWO_STEP_GRACE_DAYS = 7
     SESSION_COOKIE_NAME = "clinic_session"
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
@@ -45,7 +49,19 @@ class DefaultConfig:
     # Failed sign-ins allowed per account and per network address before a pause.
     LOGIN_LIMIT_PER_ACCOUNT = "5 per 15 minutes"
     LOGIN_LIMIT_PER_ADDRESS = "30 per 15 minutes"
+    # Refused requests (403, and 404 on a record's address) recorded in the audit trail per
+    # account; beyond it a refusal is only counted in the app's log, so nobody can flood the
+    # trail.
+    ACCESS_REFUSED_AUDIT_LIMIT = "30 per minute"
 
     PASSWORD_MIN_LENGTH = 12
+    # Passwords the offline checker (zxcvbn) scores below this (0 to 4) are refused as easy to
+    # guess: 3 means "safely unguessable" against an attacker with slow (argon2id) hashes.
+    PASSWORD_MIN_SCORE = 3
+    # Hours a one-time password (a new account, a reset by the owner) works before it expires.
+    ONE_TIME_PASSWORD_HOURS = 72
+    # Minutes after a sign-in or a "Confirm it is you" that sensitive changes stay open
+    # (two-step sign-in, the owner's resets, adding an owner) before the password is asked again.
+    REAUTH_MINUTES = 5
     CLIENTS_PER_PAGE = 25
     MAX_CONTENT_LENGTH = 2 * 1024 * 1024

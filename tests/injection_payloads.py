@@ -89,6 +89,7 @@ TEXT_FIELDS: dict[str, dict[str, str]] = {
     "clinic.auth.forms.ConfirmTwoStepForm": {"code": POSTED},
     "clinic.auth.forms.DisableTwoStepForm": {"code": POSTED, "password": PASSWORD_FIELD},
     "clinic.auth.forms.RecoveryCodesForm": {"proof": PASSWORD_FIELD},
+    "clinic.auth.forms.ConfirmIdentityForm": {"proof": PASSWORD_FIELD},
     "clinic.audit.forms.AuditFilterForm": {"q": TYPED},
     "clinic.auth.forms.ChangePasswordForm": {
         "current_password": PASSWORD_FIELD, "new_password": PASSWORD_FIELD,

@@ -75,6 +75,8 @@ STAFF_ENDPOINTS = {
     "auth.two_step_confirm",
     "auth.two_step_disable",
     "auth.two_step_recovery_codes",
+    # "Confirm it is you": the password again before a sensitive change of one's own.
+    "auth.confirm_identity",
 }
 # The owner only: a therapist gets 403 before any row is looked up. (admin includes the
 # retention report; audit is the audit trail.)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import base64
 
-from flask import flash, redirect, render_template, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.datastructures import FileStorage
 from werkzeug.wrappers import Response
 
+from clinic import clock
 from clinic.access import current_clinic_id, get_user_or_404
 from clinic.admin import bp
 from clinic.admin import operations as ops
@@ -16,6 +17,8 @@ from clinic.admin.forms import ClinicSettingsForm, ConfirmForm, LogoForm, NewUse
 from clinic.audit.declared import current_actor, not_audited
 from clinic.auth import operations as auth_ops
 from clinic.auth import two_factor
+from clinic.auth.reauth import ask_to_confirm, recently_confirmed, requires_recent_sign_in
+from clinic.auth.stash import take_stashed_form
 from clinic.domain.errors import Conflict, RuleViolations
 from clinic.forms import apply_violations
 from clinic.homecare.logo import MAX_LOGO_BYTES
@@ -56,9 +59,8 @@ def clinic_settings() -> str | Response | tuple[str, int]:
             apply_violations(form, violations)
             return _render_clinic_settings(form)
         flash("The clinic's details were saved.", "success")
-        if clinic.require_two_factor and not current_user.has_two_factor:
-            # The owner goes first; the Clinic page stays open to them to lift it again.
-            return redirect(url_for("auth.two_step"))
+        # Owners must use two-step sign-in whatever this setting says; the banner counts
+        # down an owner's remaining days, so saving leads nowhere else.
         return redirect(url_for("admin.clinic_settings"))
     return _render_clinic_settings(form)
 
@@ -116,14 +118,29 @@ def remove_logo() -> Response:
 def users() -> str:
     """List the clinic's accounts."""
     accounts = auth_ops.list_accounts(current_clinic_id())
-    return render_template("admin/users.html", accounts=accounts, confirm=ConfirmForm())
+    return render_template(
+        "admin/users.html", accounts=accounts, confirm=ConfirmForm(), now=clock.utcnow()
+    )
+
+
+def _one_time_hours() -> int:
+    return int(current_app.config["ONE_TIME_PASSWORD_HOURS"])
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
 @not_audited(_ACCOUNTS)
+# A new account opens the clinic's records (an owner's, every account): the password first.
+@requires_recent_sign_in("admin.new_user", keep_form=True)
 def new_user() -> str | Response:
     """Open an account for a colleague with a one-time password."""
-    form = NewUserForm()
+    restored = None
+    if request.method == "GET":
+        restored = take_stashed_form(request.args.get("restore"), current_user, request.path)
+    if restored is not None:
+        flash("What you typed is back in the form. Check it, then add the account.", "info")
+        form = NewUserForm(formdata=restored)
+    else:
+        form = NewUserForm()
     if form.validate_on_submit():
         try:
             user, password = auth_ops.open_account(
@@ -131,6 +148,7 @@ def new_user() -> str | Response:
                 full_name=form.full_name.data,
                 email=form.email.data,
                 role=Role(form.role.data),
+                valid_hours=_one_time_hours(),
             )
         except RuleViolations as violations:
             apply_violations(form, violations)
@@ -145,10 +163,13 @@ def new_user() -> str | Response:
 def reset_password(user_id: int) -> str | Response:
     """Give an account a new one-time password and sign it out everywhere."""
     user = get_user_or_404(user_id)
+    if not recently_confirmed():
+        # After the 404 for another clinic's account: the password is asked only for one's own.
+        return ask_to_confirm("admin.users")
     if not ConfirmForm().validate_on_submit():
         return redirect(url_for("admin.users"))
     try:
-        password = auth_ops.reset_password(current_actor(), user)
+        password = auth_ops.reset_password(current_actor(), user, valid_hours=_one_time_hours())
     except RuleViolations as violations:
         flash(violations.message, "error")
         return redirect(url_for("admin.users"))
@@ -160,6 +181,8 @@ def reset_password(user_id: int) -> str | Response:
 def reset_two_step(user_id: int) -> Response:
     """Clear a colleague's two-step sign-in (a lost phone) and sign them out everywhere."""
     user = get_user_or_404(user_id)
+    if not recently_confirmed():
+        return ask_to_confirm("admin.users")
     if ConfirmForm().validate_on_submit():
         try:
             two_factor.reset_two_factor(current_actor(), user)

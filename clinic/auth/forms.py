@@ -142,3 +142,13 @@ class RecoveryCodesForm(ClinicForm):
         validators=[DataRequired("Enter your password or a code."), Length(max=1024)],
         render_kw={"autocomplete": "current-password"},
     )
+
+
+class ConfirmIdentityForm(ClinicForm):
+    """The password (or a current app code) again, before a sensitive change."""
+
+    proof = PasswordField(
+        "Your password",
+        validators=[DataRequired("Enter your password."), Length(max=1024)],
+        render_kw={"autocomplete": "current-password", "autofocus": True},
+    )

@@ -5,13 +5,18 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-from datetime import timedelta
+import unicodedata
+from collections.abc import Iterable
+from datetime import datetime, timedelta
 from functools import lru_cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app
 from sqlalchemy import func, select, update
+from zxcvbn import zxcvbn
 
+from clinic import clock
 from clinic.audit.trail import Actor, record_account_event, record_event
 from clinic.database import utcnow
 from clinic.domain.errors import RuleViolations
@@ -28,9 +33,28 @@ TOUCH_INTERVAL = timedelta(seconds=60)
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
 
 
+# Characters that change nothing a person sees: control characters (Cc) and format
+# characters (Cf: zero-width spaces and joiners, bidi marks and overrides, the BOM).
+_INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf"})
+# The password checker reads this many characters; anything longer is long enough anyway.
+_CHECKED_PASSWORD_CHARACTERS = 72
+WHAT_WORKS_TIP = "Try three or four unrelated words, like 'maple river lantern spoon'."
+
+
 def normalise_email(email: str) -> str:
-    """Return an email address in the form accounts are stored and looked up by."""
-    return email.strip().lower()
+    """Return an email address in the one form it is stored, looked up and rate-limited by.
+
+    NFKC folds look-alike forms (full-width letters); control and format characters (NUL,
+    zero-width spaces, bidi marks) are dropped; spaces around it go; letters go lower case.
+    """
+    folded = unicodedata.normalize("NFKC", email)
+    visible = "".join(ch for ch in folded if unicodedata.category(ch) not in _INVISIBLE_CATEGORIES)
+    return visible.strip().lower()
+
+
+def find_account_by_email(email: str) -> User | None:
+    """Return the account an email address (typed in any variant) belongs to, if any."""
+    return db.session.scalars(select(User).where(User.email == normalise_email(email))).first()
 
 
 def hash_password(password: str) -> str:
@@ -80,11 +104,18 @@ def create_clinic_with_owner(
     email: str,
     password: str,
     min_length: int,
+    min_score: int = 3,
 ) -> User:
     """Create the first clinic and its owner; refuse once any account exists."""
     if has_any_account():
         raise RuleViolations.one(None, "This app has been set up already. Sign in instead.")
-    check_new_password(None, password, min_length)
+    check_new_password(
+        None,
+        password,
+        min_length,
+        min_score=min_score,
+        user_inputs=(clinic_name, owner_name, email, address, phone),
+    )
     clinic = open_clinic(clinic_name, address=address, phone=phone)
     return create_user(
         clinic, full_name=owner_name, email=email, role=Role.OWNER, password=password
@@ -112,10 +143,16 @@ def create_user(
         role=role,
         password_hash=hash_password(password),
         must_change_password=must_change_password,
+        two_step_due_at=owner_two_step_due_at() if role is Role.OWNER else None,
     )
     db.session.add(user)
     db.session.flush()
     return user
+
+
+def owner_two_step_due_at() -> datetime:
+    """Return when a new owner must have two-step sign-in: TWO_STEP_GRACE_DAYS from now."""
+    return utcnow() + timedelta(days=int(current_app.config["TWO_STEP_GRACE_DAYS"]))
 
 
 def authenticate(email: str, password: str, *, remote_addr: str) -> User:
@@ -124,7 +161,7 @@ def authenticate(email: str, password: str, *, remote_addr: str) -> User:
     A refusal of an existing account is recorded as a failed sign-in. Not run in a savepoint
     (operation()): a refusal changes nothing else, and its entry must outlive the refusal.
     """
-    user = db.session.scalars(select(User).where(User.email == normalise_email(email))).first()
+    user = find_account_by_email(email)
     if not verify_password(user.password_hash if user else None, password) or user is None:
         record_failed_sign_in(user, "Wrong password", remote_addr=remote_addr)
         raise RuleViolations.one(None, "The email address or password is not right.")
@@ -132,6 +169,13 @@ def authenticate(email: str, password: str, *, remote_addr: str) -> User:
         record_failed_sign_in(user, "Refused: the account is deactivated", remote_addr=remote_addr)
         raise RuleViolations.one(
             None, "This account has been deactivated. Ask the clinic's owner to reactivate it."
+        )
+    if one_time_password_expired(user):
+        record_failed_sign_in(
+            user, "Refused: the one-time password has expired", remote_addr=remote_addr
+        )
+        raise RuleViolations.one(
+            None, "This one-time password has expired. Ask the clinic's owner for a new one."
         )
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
@@ -222,29 +266,109 @@ def touch_login_session(login_session: LoginSession) -> bool:
     return True
 
 
-def check_new_password(user: User | None, password: str, min_length: int) -> None:
-    """Refuse a new password that is too short or the same as the current one."""
+def password_weakness(
+    password: str, *, min_score: int = 3, user_inputs: Iterable[str] = ()
+) -> str | None:
+    """Return why a password is easy to guess (with what works instead), or None if it is not.
+
+    zxcvbn checks it offline against lists of common and leaked passwords, names and words,
+    keyboard patterns, dates, and what the person typed elsewhere (their name, email, clinic).
+    """
+    inputs = [text for text in user_inputs if text]
+    words = [part for text in inputs for part in re.split(r"[\s@.,]+", text) if part]
+    result = zxcvbn(password[:_CHECKED_PASSWORD_CHARACTERS], user_inputs=inputs + words)
+    if int(result["score"]) >= min_score:
+        return None
+    warning = str(result.get("feedback", {}).get("warning") or "").strip()
+    why = warning or "This password would be easy to guess."
+    if not why.endswith("."):
+        why += "."
+    return f"{why} {WHAT_WORKS_TIP}"
+
+
+def check_new_password(
+    user: User | None,
+    password: str,
+    min_length: int,
+    *,
+    min_score: int = 3,
+    user_inputs: Iterable[str] = (),
+) -> None:
+    """Refuse a new password that is too short, easy to guess, or the same as the current one."""
     if len(password) < min_length:
         raise RuleViolations.one("new_password", f"Use at least {min_length} characters.")
     if user is not None and verify_password(user.password_hash, password):
         raise RuleViolations.one(
             "new_password", "Choose a password different from the current one."
         )
+    known = list(user_inputs)
+    if user is not None:
+        known += [user.email, user.full_name, user.clinic.name]
+    weakness = password_weakness(password, min_score=min_score, user_inputs=known)
+    if weakness is not None:
+        raise RuleViolations.one("new_password", weakness)
+
+
+# Fields whose refusal means a wrong password or code (not a rule of the change itself).
+CREDENTIAL_FIELDS = frozenset({"current_password", "password", "code", "proof"})
+
+
+def record_failed_check(actor: Actor, summary: str) -> None:
+    """Record a wrong password or code typed while signed in; the entry outlives the refusal.
+
+    Not run in a savepoint (operation()), like authenticate(). Every such entry is a security
+    event about the account whose summary starts with "Wrong".
+    """
+    user = actor.required_user
+    record_account_event(AuditAction.SECURITY, user, summary, remote_addr=actor.remote_addr)
+    db.session.flush()
+
+
+def is_credential_refusal(violations: RuleViolations) -> bool:
+    """Return whether a refusal was about a wrong password or code."""
+    return any(field in CREDENTIAL_FIELDS for field in violations.fields)
 
 
 @operation
-def change_password(
-    actor: Actor, *, current_password: str, new_password: str, min_length: int
+def _change_password(
+    actor: Actor, *, current_password: str, new_password: str, min_length: int, min_score: int
 ) -> None:
-    """Replace the actor's own password, end all its sign-ins, and record it."""
     user = actor.required_user
     if not verify_password(user.password_hash, current_password):
         raise RuleViolations.one("current_password", "This is not your current password.")
-    check_new_password(user, new_password, min_length)
+    check_new_password(user, new_password, min_length, min_score=min_score)
     user.password_hash = hash_password(new_password)
     user.must_change_password = False
+    user.one_time_password_expires_at = None
     end_all_login_sessions(user, "password changed")
     _record_security(actor, user, "Changed own password")
+
+
+def change_password(
+    actor: Actor,
+    *,
+    current_password: str,
+    new_password: str,
+    min_length: int,
+    min_score: int = 3,
+) -> None:
+    """Replace the actor's own password, end all its sign-ins, and record it.
+
+    A wrong current password is recorded ("Wrong current password on the Password page"),
+    and that entry is kept although the change is refused.
+    """
+    try:
+        _change_password(
+            actor,
+            current_password=current_password,
+            new_password=new_password,
+            min_length=min_length,
+            min_score=min_score,
+        )
+    except RuleViolations as violations:
+        if "current_password" in violations.fields:
+            record_failed_check(actor, "Wrong current password on the Password page")
+        raise
 
 
 def _record_security(actor: Actor, user: User, summary: str) -> None:
@@ -265,9 +389,25 @@ def list_accounts(clinic_id: int) -> list[User]:
     )
 
 
+def one_time_password_expired(user: User) -> bool:
+    """Return whether an account's one-time password is past its expiry."""
+    expires = user.one_time_password_expires_at
+    return user.must_change_password and expires is not None and clock.utcnow() >= expires
+
+
+def one_time_password_expiry(valid_hours: int) -> datetime:
+    """Return when a one-time password handed out now stops working."""
+    return clock.utcnow() + timedelta(hours=valid_hours)
+
+
 @operation
-def open_account(actor: Actor, *, full_name: str, email: str, role: Role) -> tuple[User, str]:
-    """Open an account in the actor's clinic with a one-time password; return both."""
+def open_account(
+    actor: Actor, *, full_name: str, email: str, role: Role, valid_hours: int = 72
+) -> tuple[User, str]:
+    """Open an account in the actor's clinic with a one-time password; return both.
+
+    The one-time password works for valid_hours (ONE_TIME_PASSWORD_HOURS).
+    """
     password = generate_one_time_password()
     clinic = db.session.get_one(Clinic, actor.clinic_id)
     user = create_user(
@@ -278,19 +418,24 @@ def open_account(actor: Actor, *, full_name: str, email: str, role: Role) -> tup
         password=password,
         must_change_password=True,
     )
+    user.one_time_password_expires_at = one_time_password_expiry(valid_hours)
     _record_security(actor, user, "Opened an account with a one-time password")
     return user, password
 
 
 @operation
-def reset_password(actor: Actor, user: User) -> str:
-    """Give a colleague's account a one-time password, end its sign-ins; return the password."""
+def reset_password(actor: Actor, user: User, *, valid_hours: int = 72) -> str:
+    """Give a colleague's account a one-time password, end its sign-ins; return the password.
+
+    Also the way to issue a new one-time password when the last one expired unused.
+    """
     if user.id == actor.user_id:
         # A reset would skip the current-password check of changing your own password.
         raise RuleViolations.one(None, "To change your own password, use the Password page.")
     password = generate_one_time_password()
     user.password_hash = hash_password(password)
     user.must_change_password = True
+    user.one_time_password_expires_at = one_time_password_expiry(valid_hours)
     end_all_login_sessions(user, "password reset")
     _record_security(actor, user, "Reset the password to a one-time password")
     return password

@@ -10,10 +10,11 @@ from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
 from clinic.audit.declared import current_actor, not_audited
-from clinic.auth import ViewT, bp, public, two_factor
+from clinic.auth import ViewT, bp, public, reauth, two_factor
 from clinic.auth import operations as ops
 from clinic.auth.forms import (
     ChangePasswordForm,
+    ConfirmIdentityForm,
     ConfirmTwoStepForm,
     DisableTwoStepForm,
     LoginForm,
@@ -61,14 +62,63 @@ def _limit_failed_attempts(
 
 
 def _account_key() -> str:
-    return "login-account:" + ops.normalise_email(request.form.get("email", ""))
+    # The email is mapped to its account first, so every way of typing it (case, spaces,
+    # invisible characters) counts against the one account; unknown ones by the email.
+    email = request.form.get("email", "")
+    user = ops.find_account_by_email(email)
+    if user is not None:
+        return f"login-account:{user.id}"
+    return "login-email:" + ops.normalise_email(email)
+
+
+def _check_failed(response: Response) -> bool:
+    # Only a wrong password or code counts (a refused rule or a success does not).
+    return bool(g.get("credential_failed"))
+
+
+def _signed_in_account_key() -> str:
+    return f"signed-in-check:{current_user.get_id()}"
+
+
+def _limit_signed_in_checks(view: ViewT) -> ViewT:
+    """Limit wrong passwords and codes typed while signed in, per account and per address.
+
+    One shared count per account across every such page (LOGIN_LIMIT_PER_ACCOUNT), and one per
+    address (LOGIN_LIMIT_PER_ADDRESS); the view sets g.credential_failed on a wrong one.
+    """
+    per_account = limiter.shared_limit(
+        lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"],
+        scope="signed-in-check-account",
+        key_func=_signed_in_account_key,
+        methods=["POST"],
+        deduct_when=_check_failed,
+    )
+    per_address = limiter.shared_limit(
+        lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"],
+        scope="signed-in-check-address",
+        methods=["POST"],
+        deduct_when=_check_failed,
+    )
+    return per_address(per_account(view))  # type: ignore[return-value]
+
+
+def _note_refusal(violations: RuleViolations) -> None:
+    if ops.is_credential_refusal(violations):
+        g.credential_failed = True
 
 
 def _safe_next(target: str | None) -> str:
     # Only paths on this site: never an absolute or scheme-relative URL.
     if target:
         parts = urlsplit(target)
-        if not parts.scheme and not parts.netloc and target.startswith("/"):
+        # Browsers read a backslash as a slash: "/\\evil.example" would leave the site.
+        if (
+            not parts.scheme
+            and not parts.netloc
+            and target.startswith("/")
+            and "\\" not in target
+            and not any(ord(ch) < 32 for ch in target)
+        ):
             return target
     return url_for("home")
 
@@ -85,6 +135,8 @@ def _sign_in(user: User, *, how: str | None = None) -> None:
     session["sid"] = token
     session.permanent = True
     login_user(user)
+    # The password (and code) were just checked: sensitive changes are open for a while.
+    reauth.mark_confirmed()
 
 
 @bp.route("/setup", methods=["GET", "POST"])
@@ -103,19 +155,28 @@ def setup() -> str | Response:
                 email=form.email.data,
                 password=form.new_password.data,
                 min_length=_min_length(),
+                min_score=_min_score(),
             )
         except RuleViolations as violations:
             apply_violations(form, violations)
         else:
             _sign_in(user)
             current_app.extensions["clinic.setup_done"] = True
-            flash(f"{user.clinic.name} is set up. Welcome, {user.full_name}.", "success")
-            return redirect(url_for("home"))
+            flash(
+                f"{user.clinic.name} is set up. Welcome, {user.full_name}. As the owner, "
+                "protect the clinic with two-step sign-in: set it up now, or choose Later.",
+                "success",
+            )
+            return redirect(url_for("auth.two_step"))
     return render_template("auth/setup.html", form=form)
 
 
 def _min_length() -> int:
     return int(current_app.config["PASSWORD_MIN_LENGTH"])
+
+
+def _min_score() -> int:
+    return int(current_app.config["PASSWORD_MIN_SCORE"])
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -161,11 +222,16 @@ def logout() -> Response:
     logout_user()
     session.clear()
     flash("You are signed out.", "info")
-    return redirect(url_for("auth.login"))
+    response = redirect(url_for("auth.login"))
+    # Whatever the browser kept of the pages (a shared tablet) goes too; not the cookies,
+    # which would take the message above with them (the sign-in itself ended on the server).
+    response.headers["Clear-Site-Data"] = '"cache", "storage"'
+    return response
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
 @not_audited(_OWN_ACCOUNT)
+@_limit_signed_in_checks
 def change_password() -> str | Response:
     """Change your own password; every other sign-in of yours ends."""
     form = ChangePasswordForm()
@@ -178,8 +244,11 @@ def change_password() -> str | Response:
                 current_password=form.current_password.data,
                 new_password=form.new_password.data,
                 min_length=_min_length(),
+                min_score=_min_score(),
             )
         except RuleViolations as violations:
+            # A wrong current password's entry is kept: the commit point commits this page.
+            _note_refusal(violations)
             apply_violations(form, violations)
         else:
             # Every sign-in ended with the change; this browser carries on with a new one.
@@ -187,6 +256,69 @@ def change_password() -> str | Response:
             flash("Your password is changed. You were signed out everywhere else.", "success")
             return redirect(url_for("home"))
     return render_template("auth/change_password.html", form=form)
+
+
+def _throttled_message() -> str:
+    return (
+        "Too many wrong passwords or codes. For your security, this is paused for a while: "
+        "wait 15 minutes and try again. Nothing was changed."
+    )
+
+
+@bp.route("/account/confirm", methods=["GET", "POST"])
+@not_audited(_OWN_ACCOUNT)
+@_limit_signed_in_checks
+def confirm_identity() -> str | Response:
+    """Ask for the password (or a current app code) again before a sensitive change."""
+    next_url = _safe_next(request.args.get("next"))
+    form = ConfirmIdentityForm()
+    if form.validate_on_submit():
+        try:
+            reauth.confirm_identity(current_actor(), form.proof.data)
+        except RuleViolations as violations:
+            # The wrong password's entry is kept: the commit point commits this page.
+            _note_refusal(violations)
+            apply_violations(form, violations)
+        else:
+            reauth.mark_confirmed()
+            return redirect(next_url)
+    return _render_confirm_identity(form)
+
+
+def _render_confirm_identity(form: ConfirmIdentityForm) -> str:
+    if getattr(current_user, "has_two_factor", False):
+        form.proof.label.text = "Your password, or the code your app shows now"
+    return render_template(
+        "auth/confirm_identity.html",
+        form=form,
+        minutes=current_app.config["REAUTH_MINUTES"],
+        cancel_url=url_for("home"),
+    )
+
+
+def render_throttled(endpoint: str | None) -> tuple[str, int] | None:
+    """Show the form of a limited page again with a message that attempts are paused."""
+    if endpoint == "auth.login":
+        return render_login_throttled()
+    if endpoint == "auth.login_code":
+        return render_code_throttled()
+    if endpoint == "auth.change_password":
+        password_form = ChangePasswordForm(formdata=None)
+        password_form.form_errors.append(_throttled_message())
+        return render_template("auth/change_password.html", form=password_form), 429
+    if endpoint == "auth.confirm_identity":
+        confirm_form = ConfirmIdentityForm(formdata=None)
+        confirm_form.form_errors.append(_throttled_message())
+        return _render_confirm_identity(confirm_form), 429
+    if endpoint == "auth.two_step_recovery_codes":
+        codes_form = RecoveryCodesForm(formdata=None)
+        codes_form.form_errors.append(_throttled_message())
+        return _render_two_step(codes_form=codes_form)[0], 429
+    if endpoint == "auth.two_step_disable":
+        disable_form = DisableTwoStepForm(formdata=None)
+        disable_form.form_errors.append(_throttled_message())
+        return _render_two_step(disable_form=disable_form)[0], 429
+    return None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -302,6 +434,7 @@ def _render_two_step(
 
 @bp.post("/account/two-step/start")
 @not_audited(_OWN_ACCOUNT)
+@reauth.requires_recent_sign_in("auth.two_step")
 def two_step_start() -> Response:
     """Make a new secret to show as a QR code; it is not used until a code confirms it."""
     if StartTwoStepForm().validate_on_submit():
@@ -316,6 +449,7 @@ def two_step_start() -> Response:
 
 @bp.route("/account/two-step/confirm", methods=["GET", "POST"])
 @not_audited(_OWN_ACCOUNT)
+@reauth.requires_recent_sign_in("auth.two_step_confirm")
 def two_step_confirm() -> str | Response:
     """Show the QR code and the secret; a first correct code turns two-step sign-in on."""
     user = current_user._get_current_object()
@@ -345,13 +479,16 @@ def two_step_confirm() -> str | Response:
 
 @bp.post("/account/two-step/recovery-codes")
 @not_audited(_OWN_ACCOUNT)
+@_limit_signed_in_checks
 def two_step_recovery_codes() -> str | tuple[str, int]:
     """Replace the recovery codes (the old ones stop working) and show the new ones once."""
     form = RecoveryCodesForm()
     if form.validate_on_submit():
         try:
-            codes = two_factor.regenerate_recovery_codes(current_actor(), form.proof.data)
+            codes = reauth.regenerate_recovery_codes(current_actor(), form.proof.data)
         except RuleViolations as violations:
+            # A wrong password or code's entry is kept: the commit point commits this page.
+            _note_refusal(violations)
             apply_violations(form, violations)
         else:
             flash("New recovery codes are made. The old ones no longer work.", "success")
@@ -361,15 +498,18 @@ def two_step_recovery_codes() -> str | tuple[str, int]:
 
 @bp.post("/account/two-step/disable")
 @not_audited(_OWN_ACCOUNT)
+@_limit_signed_in_checks
 def two_step_disable() -> Response | tuple[str, int]:
     """Turn two-step sign-in off, with the password and a code."""
     form = DisableTwoStepForm()
     if form.validate_on_submit():
         try:
-            two_factor.disable_two_factor(
+            reauth.disable_two_factor(
                 current_actor(), password=form.password.data, code=form.code.data
             )
         except RuleViolations as violations:
+            # A wrong password or code's entry is kept: the commit point commits this page.
+            _note_refusal(violations)
             apply_violations(form, violations)
         else:
             flash("Two-step sign-in is off. Signing in now needs only your password.", "success")

@@ -88,7 +88,9 @@ def test_changing_your_password_is_recorded(app, logged_in, clinic_world):
     )
 
 
-def test_a_refused_password_change_records_nothing(app, logged_in):
+def test_a_refused_password_change_records_only_the_wrong_current_password(
+    app, logged_in, clinic_world
+):
     before = entries(app)
     response = logged_in.post(
         "/account/password",
@@ -99,4 +101,10 @@ def test_a_refused_password_change_records_nothing(app, logged_in):
         },
     )
     assert response.status_code == 200
-    assert new_entries(app, before) == []
+    # A wrong password typed while signed in is a security event (issue 13); no change is.
+    [entry] = new_entries(app, before)
+    assert (entry.action, entry.user_id, entry.summary) == (
+        AuditAction.SECURITY,
+        clinic_world.a.therapist_id,
+        "Wrong current password on the Password page",
+    )

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import func, select
 
+from clinic import clock
 from clinic.auth import operations as ops
 from clinic.cli import DEMO_CLINIC_NAME, DEMO_OWNER_EMAIL, DEMO_PASSWORD
 from clinic.extensions import db
@@ -133,6 +135,11 @@ def test_create_user_one_time_password_forces_a_change(app, runner, client):
     assert result.exit_code == 0, result.output
     sign_in_form(client, "cli.owner@example.com", PASSWORD)
     assert location(client.get("/clients/")) == "/account/password"
+    # Like the owner's one-time passwords, it stops working after ONE_TIME_PASSWORD_HOURS.
+    (user,) = users(app)
+    assert user.one_time_password_expires_at is not None
+    left = user.one_time_password_expires_at - clock.utcnow()
+    assert timedelta(hours=71) < left <= timedelta(hours=72)
 
 
 def _demo_counts(app: Any) -> tuple[int, int, int]:

@@ -199,6 +199,13 @@ def test_logout_ends_the_sign_in_on_the_server(app, client, clinic_world):
     assert location(client.get("/clients/")).startswith("/login")
 
 
+def test_signing_out_clears_what_the_browser_kept(client, clinic_world):
+    sign_in_form(client, clinic_world.a.owner_email)
+    response = client.post("/logout")
+    assert response.headers["Clear-Site-Data"] == '"cache", "storage"'
+    assert response.headers["Cache-Control"] == "no-store"
+
+
 def test_logout_needs_a_post(client, clinic_world):
     sign_in_form(client, clinic_world.a.therapist_email)
     assert client.get("/logout").status_code == 405
