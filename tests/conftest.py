@@ -185,9 +185,11 @@ def make_test_config(database_url: str, **overrides: Any) -> dict[str, Any]:
 class ClinicTestClient(FlaskClient):
     """A test client that adds a valid CSRF token to form posts unless told not to."""
 
-    def csrf_token(self) -> str:
+    def csrf_token(self, base_url: str | None = None) -> str:
         """Return a token valid for this client's session, as the page would carry it."""
-        with self.session_transaction() as session:
+        # Over HTTPS the session cookie has another name (__Host-), so the scheme matters.
+        where = {"base_url": base_url} if base_url else {}
+        with self.session_transaction(**where) as session:
             raw = session.setdefault("csrf_token", secrets.token_hex(20))
         serializer = URLSafeTimedSerializer(self.application.secret_key, salt="wtf-csrf-token")
         return str(serializer.dumps(raw))
@@ -196,7 +198,7 @@ class ClinicTestClient(FlaskClient):
         data = kwargs.get("data")
         if csrf and (data is None or isinstance(data, dict)):
             data = dict(data or {})
-            data.setdefault("csrf_token", self.csrf_token())
+            data.setdefault("csrf_token", self.csrf_token(kwargs.get("base_url")))
             kwargs["data"] = data
         return super().post(*args, **kwargs)
 

@@ -41,11 +41,16 @@ __all__ = ["PASSWORD", "Screening"]
 
 
 def make_clinic(app: Flask, **overrides: Any) -> int:
-    """Create a clinic and return its id."""
+    """Create a clinic and return its id.
+
+    Unlike a real new clinic, it does not require two-step sign-in unless asked
+    (require_two_factor=True), so tests can sign its therapists in with a password.
+    """
     values: dict[str, Any] = {
         "name": "Riverside Massage",
         "address": "1 River Rd",
         "phone": "555 0100",
+        "require_two_factor": False,
     }
     values.update(overrides)
     with app.app_context():
@@ -56,7 +61,11 @@ def make_clinic(app: Flask, **overrides: Any) -> int:
 
 
 def make_user(app: Flask, clinic_id: int, **overrides: Any) -> int:
-    """Create an account and return its id."""
+    """Create an account and return its id.
+
+    An owner gets what a real new owner gets: two-step sign-in due in TWO_STEP_GRACE_DAYS
+    (a banner, nothing blocked); `two_step_due_at=` sets another moment (None: at once).
+    """
     values: dict[str, Any] = {
         "full_name": "Tess Therapist",
         "email": f"user{clinic_id}-{_next()}@example.com",
@@ -65,10 +74,13 @@ def make_user(app: Flask, clinic_id: int, **overrides: Any) -> int:
     }
     values.update(overrides)
     active = values.pop("active", True)
+    due_at = values.pop("two_step_due_at", ...)
     with app.app_context():
         clinic = db.session.get_one(Clinic, clinic_id)
         user = auth_ops.create_user(clinic, **values)
         user.active = active
+        if due_at is not ...:
+            user.two_step_due_at = due_at
         db.session.commit()
         return user.id
 

@@ -58,9 +58,10 @@ class ClinicSettingsForm(ClinicForm):
         ],
     )
     require_two_factor = BooleanField(
-        "Everyone must use two-step sign-in",
+        "Therapists must use two-step sign-in too",
         description=(
-            "Each account then needs a code from an authenticator app as well as its password."
+            "Each account then needs a code from an authenticator app as well as its password. "
+            "Owners must use it in any case."
         ),
     )
     # Optional so a form without it keeps the saved paper (the select always sends one).

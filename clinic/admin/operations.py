@@ -56,11 +56,16 @@ def update_clinic_settings(
     clinic.phone = settings.phone
     clinic.screening_valid_days = settings.screening_valid_days
     clinic.retention_years = settings.retention_years
+    summary = "Changed the clinic's details and settings"
+    if settings.require_two_factor != clinic.require_two_factor:
+        summary += (
+            "; therapists must now use two-step sign-in"
+            if settings.require_two_factor
+            else "; therapists may now sign in without two-step sign-in"
+        )
     clinic.require_two_factor = settings.require_two_factor
     homecare_ops.set_paper_size(clinic, settings.paper_size or clinic.paper_size)
-    _record_clinic_change(
-        actor, clinic, AuditAction.SECURITY, "Changed the clinic's details and settings"
-    )
+    _record_clinic_change(actor, clinic, AuditAction.SECURITY, summary)
     return clinic
 
 

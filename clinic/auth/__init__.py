@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from flask import (
@@ -13,6 +13,7 @@ from flask import (
     current_app,
     flash,
     g,
+    has_request_context,
     redirect,
     request,
     session,
@@ -22,22 +23,29 @@ from flask.sessions import SecureCookieSessionInterface
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from clinic.database import utcnow
 from clinic.extensions import login_manager
 
 bp = Blueprint("auth", __name__)
 
 ViewT = TypeVar("ViewT", bound=Callable[..., Any])
 SETUP_DONE_KEY = "clinic.setup_done"
-# The pages someone can still use while their clinic waits for them to set up two-step sign-in.
+# The pages someone can still use while they must set up two-step sign-in before anything else
+# (their clinic requires it, or an owner's time to postpone it is over).
 TWO_STEP_SETUP_ENDPOINTS = frozenset(
     {
         "auth.two_step",
         "auth.two_step_start",
         "auth.two_step_confirm",
+        # "Confirm it is you" (clinic/auth/reauth.py), asked before set-up starts.
+        "auth.confirm_identity",
         "auth.change_password",
         "auth.logout",
     }
 )
+# The prefix browsers honour only for a Secure cookie with Path=/ and no Domain: no other
+# site, subdomain or plain-HTTP page can plant or overwrite the session cookie.
+HOST_COOKIE_PREFIX = "__Host-"
 
 
 def public(view: ViewT) -> ViewT:
@@ -46,14 +54,25 @@ def public(view: ViewT) -> ViewT:
     return view
 
 
+def _over_https() -> bool:
+    return has_request_context() and request.is_secure
+
+
 class ClinicSessionInterface(SecureCookieSessionInterface):
-    """Mark the session cookie Secure whenever the request itself came over HTTPS."""
+    """Over HTTPS, a Secure "__Host-" session cookie for this host only, on every path."""
+
+    def get_cookie_name(self, app: Flask) -> str:
+        name = str(app.config["SESSION_COOKIE_NAME"])
+        return HOST_COOKIE_PREFIX + name if _over_https() else name
 
     def get_cookie_secure(self, app: Flask) -> bool:
-        from flask import has_request_context
+        return bool(app.config["SESSION_COOKIE_SECURE"]) or _over_https()
 
-        configured = bool(app.config["SESSION_COOKIE_SECURE"])
-        return configured or (has_request_context() and request.is_secure)
+    def get_cookie_domain(self, app: Flask) -> str | None:
+        return None if _over_https() else super().get_cookie_domain(app)
+
+    def get_cookie_path(self, app: Flask) -> str:
+        return "/" if _over_https() else super().get_cookie_path(app)
 
 
 def _setup_done(app: Flask) -> bool:
@@ -80,6 +99,14 @@ def _load_user(user_id: str) -> Any:
         return None
     if not login_session.user.active:
         return None
+    lifetime = timedelta(hours=float(current_app.config["SESSION_ABSOLUTE_HOURS"]))
+    if utcnow() - login_session.created_at > lifetime:
+        # However busy, a sign-in ends this long after it began: a stolen cookie does not
+        # open the records for ever. Kept by the commit point, like the idle end below.
+        end_login_session(login_session, "expired")
+        g.signed_out_expired = True
+        g.idle_user = login_session.user
+        return None
     timeout = timedelta(minutes=int(current_app.config["IDLE_TIMEOUT_MINUTES"]))
     if is_idle(login_session, timeout):
         # Kept by the commit point, which commits the guard's redirect to the sign-in page.
@@ -104,9 +131,13 @@ def _touch_after_answer(response: Response) -> Response:
 
 def _unauthorized() -> Response:
     next_url = request.full_path if request.method == "GET" else None
-    if g.get("signed_out_idle"):
-        minutes = current_app.config["IDLE_TIMEOUT_MINUTES"]
-        message = f"You were signed out after {minutes} minutes without activity."
+    if g.get("signed_out_idle") or g.get("signed_out_expired"):
+        if g.get("signed_out_expired"):
+            hours = _hours(current_app.config["SESSION_ABSOLUTE_HOURS"])
+            message = f"You were signed out: sign-ins last at most {hours}. Sign in again."
+        else:
+            minutes = current_app.config["IDLE_TIMEOUT_MINUTES"]
+            message = f"You were signed out after {minutes} minutes without activity."
         stashed = _stash_posted_form()
         if stashed is not None:
             message += " What you typed is kept: sign in to carry on where you were."
@@ -115,6 +146,12 @@ def _unauthorized() -> Response:
     elif request.endpoint not in (None, "home"):
         flash("Please sign in to continue.", "info")
     return redirect(url_for("auth.login", next=next_url))
+
+
+def _hours(value: object) -> str:
+    hours = float(str(value))
+    shown = f"{hours:g}"
+    return f"{shown} hour" if hours == 1 else f"{shown} hours"
 
 
 def _stash_posted_form() -> str | None:
@@ -152,20 +189,50 @@ def _guard() -> Response | None:
     ):
         flash("Choose your own password before you carry on.", "info")
         return redirect(url_for("auth.change_password"))
-    if (
-        current_user.clinic.require_two_factor
-        and not current_user.has_two_factor
-        and endpoint not in TWO_STEP_SETUP_ENDPOINTS
-        # The owner can always reach the clinic's settings to lift the requirement again.
-        and not (current_user.is_owner and endpoint == "admin.clinic_settings")
-    ):
-        flash(
-            "Your clinic asks everyone to use two-step sign-in. Set it up to carry on: "
-            "it takes a minute and an authenticator app on your phone.",
-            "info",
-        )
+    if endpoint not in TWO_STEP_SETUP_ENDPOINTS and must_set_up_two_step_now(current_user):
+        if current_user.is_owner:
+            flash(
+                "As the clinic's owner you must use two-step sign-in, and the time to put it "
+                "off is over. Set it up to carry on: it takes a minute and an authenticator "
+                "app on your phone.",
+                "info",
+            )
+        else:
+            flash(
+                "Your clinic asks everyone to use two-step sign-in. Set it up to carry on: "
+                "it takes a minute and an authenticator app on your phone.",
+                "info",
+            )
         return redirect(url_for("auth.two_step"))
     return None
+
+
+def must_set_up_two_step_now(user: Any) -> bool:
+    """Return whether an account may open nothing but the set-up of two-step sign-in.
+
+    Owners must use it once their time to postpone it (two_step_due_at) is over, whatever
+    the clinic's setting; everyone else as soon as their clinic requires it.
+    """
+    if user.has_two_factor:
+        return False
+    if user.is_owner:
+        due: datetime | None = user.two_step_due_at
+        return due is None or utcnow() >= due
+    return bool(user.clinic.require_two_factor)
+
+
+def two_step_days_left(user: Any) -> int | None:
+    """Return the whole days an owner has left to set up two-step sign-in (None: no banner)."""
+    if not user.is_authenticated or not user.is_owner or user.has_two_factor:
+        return None
+    due: datetime | None = user.two_step_due_at
+    if due is None or utcnow() >= due:
+        return None
+    return (due - utcnow()).days
+
+
+def _template_helpers() -> dict[str, Any]:
+    return {"two_step_days_left": two_step_days_left}
 
 
 def register_security(app: Flask) -> None:
@@ -175,5 +242,6 @@ def register_security(app: Flask) -> None:
     login_manager.unauthorized_handler(_unauthorized)
     login_manager.session_protection = None  # our server-side sign-in records do this job
     app.before_request(_guard)
+    app.context_processor(_template_helpers)
     # Registered after the commit point, so it runs before it and the touch is committed.
     app.after_request(_touch_after_answer)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import re
@@ -11,6 +12,12 @@ from dataclasses import dataclass
 
 import pyotp
 import segno
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from cryptography.fernet import Fernet, InvalidToken
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from flask import current_app
 from markupsafe import Markup
 from sqlalchemy import delete, func, or_, select, update
 
@@ -27,7 +34,8 @@ RECOVERY_CODE_COUNT = 10
 FEW_RECOVERY_CODES = 3
 # Letters and digits that cannot be confused when read from paper (no 0/o, 1/l/i).
 RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
-RECOVERY_CODE_LENGTH = 8
+# 16 characters of 31: about 79 bits, in four groups of four ("k7mp-3xqa-w9hd-2rtc").
+RECOVERY_CODE_LENGTH = 16
 # A code from the step before or after the current one is accepted too: phone clocks drift.
 VALID_WINDOW = 1
 _SEPARATORS = re.compile(r"[\s\-]+")
@@ -37,6 +45,69 @@ _TOTP_CODE = re.compile(r"[0-9]{6}")
 def _now() -> float:
     # One place to read the clock, so tests can move time instead of sleeping.
     return time.time()
+
+
+# Secrets at rest. Each purpose has its own key, derived from the app's SECRET_KEY (which is
+# never in the database): a copy of the database alone gives neither factor.
+_FORMAT_V1 = "v1:"
+_TOTP_KEY_PURPOSE = b"clinic totp secrets v1"
+_RECOVERY_KEY_PURPOSE = b"clinic recovery codes v1"
+# Recovery codes have about 79 bits, under the 112 below which ASVS 6.5.2 asks for a salted
+# password hash: argon2id with OWASP's smallest recommended cost (19 MiB, 2 passes), as a
+# person holds ten of them and the right one is found by trying each.
+_RECOVERY_HASHER = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
+_RECOVERY_SHAPE = re.compile(r"[a-z0-9]{16}")
+CANNOT_CHECK_MESSAGE = (
+    "Your two-step sign-in cannot be checked: the server's secret key has changed since you "
+    "set it up. Ask the clinic's owner to reset your two-step sign-in. An owner asks whoever "
+    "runs the server to type: flask --app clinic clinic reset-two-step YOUR-EMAIL"
+)
+
+
+class UnreadableSecret(Exception):
+    """A stored TOTP secret that this server's key cannot decrypt (the key changed)."""
+
+
+def derived_key(purpose: bytes, secret_key: str | bytes | None = None) -> bytes:
+    """Return a 32-byte key for one purpose, derived from SECRET_KEY with HKDF-SHA256."""
+    if secret_key is None:
+        secret_key = current_app.config["SECRET_KEY"]
+    if not secret_key:
+        raise RuntimeError("SECRET_KEY is not set: secrets at rest need it.")
+    material = secret_key.encode("utf-8") if isinstance(secret_key, str) else secret_key
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose).derive(material)
+
+
+def _fernet(secret_key: str | bytes | None = None) -> Fernet:
+    key = derived_key(_TOTP_KEY_PURPOSE, secret_key)
+    return Fernet(base64.urlsafe_b64encode(key))
+
+
+def encrypt_secret(secret: str, secret_key: str | bytes | None = None) -> str:
+    """Return a TOTP secret as stored: "v1:" and a Fernet token (AES-128-CBC, HMAC-SHA256)."""
+    return _FORMAT_V1 + _fernet(secret_key).encrypt(secret.encode("ascii")).decode("ascii")
+
+
+def decrypt_secret(stored: str, secret_key: str | bytes | None = None) -> str:
+    """Return the TOTP secret a stored value holds; UnreadableSecret if this key cannot."""
+    if not stored.startswith(_FORMAT_V1):
+        raise UnreadableSecret("not an encrypted secret")
+    try:
+        plain = _fernet(secret_key).decrypt(stored.removeprefix(_FORMAT_V1).encode("ascii"))
+    except (InvalidToken, UnicodeError, ValueError) as error:
+        raise UnreadableSecret("the secret key changed") from error
+    return plain.decode("ascii")
+
+
+def secret_is_readable(user: User) -> bool:
+    """Return whether this server can read an account's TOTP secret (False if it has none)."""
+    if user.totp_secret is None:
+        return False
+    try:
+        decrypt_secret(user.totp_secret)
+    except UnreadableSecret:
+        return False
+    return True
 
 
 @dataclass(frozen=True)
@@ -73,7 +144,7 @@ def provisioning_uri(user: User, secret: str) -> str:
 def qr_code_svg(uri: str) -> Markup:
     """Return an inline SVG QR code of an address (presentation attributes only, no style)."""
     # segno writes only path data and the title given here: nothing typed reaches the markup.
-    return Markup(  # noqa: S704
+    return Markup(  # noqa: S704  # nosec B704
         segno.make(uri, error="m").svg_inline(
             scale=5,
             border=4,
@@ -112,7 +183,11 @@ def _spend_totp(user: User, code: str) -> _Refusal | None:
     """Accept an authenticator code once; return why not, having changed nothing, if not."""
     if user.totp_secret is None or not looks_like_totp_code(code):
         return _Refusal("This code is not right. Type the 6 digits your app shows now.")
-    step = _matching_step(user.totp_secret, code, _now())
+    try:
+        secret = decrypt_secret(user.totp_secret)
+    except UnreadableSecret:
+        return _Refusal(CANNOT_CHECK_MESSAGE)
+    step = _matching_step(secret, code, _now())
     if step is None:
         return _Refusal(
             "This code is not right. Check that you use the entry for this clinic, "
@@ -143,15 +218,33 @@ def _accept_totp(user: User, code: str, field: str) -> None:
         raise RuleViolations.one(field, refusal.message)
 
 
-def hash_recovery_code(code: str) -> str:
-    """Return the SHA-256 a recovery code is stored as."""
-    return hashlib.sha256(normalise_code(code).encode("utf-8", "replace")).hexdigest()
+def _keyed_recovery_code(code: str, secret_key: str | bytes | None) -> str:
+    key = derived_key(_RECOVERY_KEY_PURPOSE, secret_key)
+    typed = normalise_code(code).encode("utf-8", "replace")
+    return hmac.new(key, typed, hashlib.sha256).hexdigest()
+
+
+def hash_recovery_code(code: str, secret_key: str | bytes | None = None) -> str:
+    """Return what a recovery code is stored as: argon2id (salted) of a keyed HMAC of it.
+
+    The HMAC key is derived from SECRET_KEY, which is not in the database, so a copy of the
+    database alone gives no way to test guesses; argon2id makes each guess slow besides.
+    """
+    return _RECOVERY_HASHER.hash(_keyed_recovery_code(code, secret_key))
+
+
+def recovery_code_matches(stored: str, code: str, secret_key: str | bytes | None = None) -> bool:
+    """Return whether a typed recovery code is the one a stored hash was made from."""
+    try:
+        return _RECOVERY_HASHER.verify(stored, _keyed_recovery_code(code, secret_key))
+    except (VerificationError, InvalidHashError):
+        return False
 
 
 def generate_recovery_code() -> str:
-    """Return one random recovery code, like "k7mp-3xqa"."""
+    """Return one random recovery code, like "k7mp-3xqa-w9hd-2rtc"."""
     raw = "".join(secrets.choice(RECOVERY_ALPHABET) for _ in range(RECOVERY_CODE_LENGTH))
-    return f"{raw[:4]}-{raw[4:]}"
+    return "-".join(raw[i : i + 4] for i in range(0, RECOVERY_CODE_LENGTH, 4))
 
 
 def recovery_codes_left(user: User) -> int:
@@ -178,40 +271,40 @@ def _replace_recovery_codes(user: User) -> list[str]:
 
 def _spend_recovery_code(user: User, code: str) -> _Refusal | None:
     """Use up an unused recovery code; return why not, having changed nothing, if not."""
+    wrong = _Refusal(
+        "This code is not right. Type the 6 digits your app shows now, "
+        "or one of your recovery codes."
+    )
+    if not _RECOVERY_SHAPE.fullmatch(normalise_code(code)):
+        return wrong
+    rows = db.session.execute(
+        select(RecoveryCode.id, RecoveryCode.code_hash, RecoveryCode.used_at).where(
+            RecoveryCode.user_id == user.id
+        )
+    ).all()
+    match = next((row for row in rows if recovery_code_matches(row.code_hash, code)), None)
+    if match is None:
+        return wrong
     # Conditional on used_at, so a code cannot be spent twice by two racing requests.
     result = db.session.execute(
         update(RecoveryCode)
-        .where(
-            RecoveryCode.user_id == user.id,
-            RecoveryCode.code_hash == hash_recovery_code(code),
-            RecoveryCode.used_at.is_(None),
-        )
+        .where(RecoveryCode.id == match.id, RecoveryCode.used_at.is_(None))
         .values(used_at=utcnow())
         .execution_options(synchronize_session=False)
     )
     if result.rowcount == 1:  # type: ignore[attr-defined]
         return None
-    used = db.session.scalar(
-        select(func.count())
-        .select_from(RecoveryCode)
-        .where(
-            RecoveryCode.user_id == user.id,
-            RecoveryCode.code_hash == hash_recovery_code(code),
-        )
-    )
-    if used:
-        return _Refusal(
-            "This recovery code was used already; each one works once. "
-            "Use another, or the code from your app.",
-            reused=True,
-        )
     return _Refusal(
-        "This code is not right. Type the 6 digits your app shows now, "
-        "or one of your recovery codes."
+        "This recovery code was used already; each one works once. "
+        "Use another, or the code from your app.",
+        reused=True,
     )
 
 
 def _spend_code(user: User, code: str) -> _Refusal | None:
+    if not secret_is_readable(user):
+        # Recovery codes were keyed with the same lost key: none of them can match either.
+        return _Refusal(CANNOT_CHECK_MESSAGE)
     if looks_like_totp_code(code):
         return _spend_totp(user, code)
     return _spend_recovery_code(user, code)
@@ -258,18 +351,23 @@ def start_setup(actor: Actor) -> str:
         raise RuleViolations.one(None, "Two-step sign-in is on already.")
     # Kept in the database rather than the session cookie: the cookie is signed, not
     # encrypted, and the secret must never travel outside the set-up page itself.
-    user.totp_secret = new_secret()
+    secret = new_secret()
+    user.totp_secret = encrypt_secret(secret)
     user.totp_enabled_at = None
     user.totp_last_step = None
     db.session.flush()
-    return user.totp_secret
+    return secret
 
 
 def pending_secret(user: User) -> str | None:
-    """Return the secret waiting for a first code, if set-up has started."""
-    if user.has_two_factor:
+    """Return the secret waiting for a first code (decrypted for display), if any."""
+    if user.has_two_factor or user.totp_secret is None:
         return None
-    return user.totp_secret
+    try:
+        return decrypt_secret(user.totp_secret)
+    except UnreadableSecret:
+        # Made under another secret key: starting the set-up again makes a new one.
+        return None
 
 
 def _record_own(actor: Actor, summary: str) -> None:
@@ -303,6 +401,12 @@ def _clear_two_factor(user: User) -> None:
 def disable_two_factor(actor: Actor, *, password: str, code: str) -> None:
     """Turn two-step sign-in off with the password and a code, unless the clinic requires it."""
     user = actor.required_user
+    if user.is_owner:
+        raise RuleViolations.one(
+            None,
+            "As the clinic's owner you must keep two-step sign-in on. "
+            "If you lost your phone, make new recovery codes.",
+        )
     if user.clinic.require_two_factor:
         raise RuleViolations.one(
             None,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import LargeBinary, String, false
+from sqlalchemy import LargeBinary, String, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from clinic.extensions import Base
@@ -30,8 +30,9 @@ class Clinic(TimestampMixin, Base):
     logo_media_type: Mapped[str | None] = mapped_column(String(20), default=None)
     logo_width: Mapped[int | None] = mapped_column(default=None)
     logo_height: Mapped[int | None] = mapped_column(default=None)
-    # Every account must use two-step sign-in (an authenticator app) when this is on.
-    require_two_factor: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # Every account must use two-step sign-in (an authenticator app) when this is on; owners
+    # must in any case (User.two_step_due_at). On for new clinics; the owner may lift it.
+    require_two_factor: Mapped[bool] = mapped_column(default=True, server_default=true())
     # Records are kept at least this many years after a client's last visit; nothing is
     # purged automatically, the retention report only lists what is past it.
     retention_years: Mapped[int] = mapped_column(default=10, server_default="10")

@@ -46,8 +46,9 @@ class User(TimestampMixin, Base):
     # An owner without two-step sign-in may postpone setting it up until this moment.
     two_step_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
-    # Two-step sign-in: a TOTP secret (base32) once the person has confirmed a first code,
-    # and the last time step accepted, so that a code is never accepted twice.
+    # Two-step sign-in: a TOTP secret, encrypted with a key derived from SECRET_KEY ("v1:" and
+    # a Fernet token, clinic.auth.two_factor.encrypt_secret), in use once the person has
+    # confirmed a first code; and the last time step accepted, so no code is accepted twice.
     totp_secret: Mapped[str | None] = mapped_column(String(255), default=None)
     totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     totp_last_step: Mapped[int | None] = mapped_column(default=None)
@@ -108,7 +109,8 @@ class RecoveryCode(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
-    # SHA-256 of the normalised code: the codes are random, so a plain hash is enough.
-    code_hash: Mapped[str] = mapped_column(String(64))
+    # argon2id (salted) of an HMAC-SHA256 of the normalised code keyed by a key derived from
+    # SECRET_KEY: without the key a copy of the database cannot test guesses at all.
+    code_hash: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)

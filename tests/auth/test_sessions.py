@@ -218,8 +218,12 @@ def test_a_sign_in_due_for_its_touch_can_still_print(app, client, clinic_world):
 # Cookies and CSRF.
 
 
-def _set_cookie_header(response) -> str:
-    headers = [h for h in response.headers.getlist("Set-Cookie") if h.startswith("clinic_session=")]
+# Over HTTPS the session cookie carries the __Host- prefix (tests/auth/test_two_step_policy_asvs.py).
+HTTPS_COOKIE = "__Host-clinic_session"
+
+
+def _set_cookie_header(response, name: str = "clinic_session") -> str:
+    headers = [h for h in response.headers.getlist("Set-Cookie") if h.startswith(f"{name}=")]
     assert headers, "no session cookie was set"
     return headers[-1]
 
@@ -239,7 +243,7 @@ def test_session_cookie_is_httponly_and_samesite_lax_over_http(client, clinic_wo
 
 def test_session_cookie_is_secure_over_https(client, clinic_world):
     response = client.get("/login", base_url="https://localhost")
-    header = _set_cookie_header(response)
+    header = _set_cookie_header(response, HTTPS_COOKIE)
     assert "Secure" in header
     assert "HttpOnly" in header
     assert "SameSite=Lax" in header
@@ -250,7 +254,7 @@ def test_session_cookie_is_secure_over_https(client, clinic_world):
         headers={"Referer": "https://localhost/login"},
     )
     assert response.status_code == 302
-    assert "Secure" in _set_cookie_header(response)
+    assert "Secure" in _set_cookie_header(response, HTTPS_COOKIE)
 
 
 def test_session_cookie_is_always_secure_when_configured(database_url):
@@ -267,7 +271,7 @@ def test_https_behind_a_trusted_proxy_gets_a_secure_cookie(database_url):
     app = create_app(make_test_config(database_url, TRUSTED_PROXIES=1))
     try:
         response = app.test_client().get("/setup", headers={"X-Forwarded-Proto": "https"})
-        assert "Secure" in _set_cookie_header(response)
+        assert "Secure" in _set_cookie_header(response, HTTPS_COOKIE)
         response = app.test_client().get("/setup")
         assert "Secure" not in _set_cookie_header(response)
     finally:
