@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 
-from clinic.settings import MIGRATIONS_DIR
+from clinic.settings import MIGRATIONS_DIR, make_private_file
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 PGDUMP_HEADER = b"PGDMP"
@@ -155,6 +155,8 @@ def _temporary_beside(path: Path) -> Iterator[Path]:
         raise BackupError(f"Cannot write in {path.parent}: {error.strerror}.") from error
     os.close(descriptor)
     temporary = Path(name)
+    # mkstemp already made it 0600; said again so the rename below keeps a private file.
+    make_private_file(temporary, create=False)
     try:
         yield temporary
     finally:
@@ -285,6 +287,11 @@ def _restore_sqlite(database_url: str, path: Path) -> None:
     target_path = _sqlite_path(database_url)
     if not target_path.parent.is_dir():
         raise BackupError(f"The folder {target_path.parent} does not exist.")
+    try:
+        # Health records: the restored database (and so its -wal and -shm) is the owner's only.
+        make_private_file(target_path)
+    except OSError as error:
+        raise BackupError(f"Cannot write {target_path}: {error.strerror}.") from error
     try:
         source = _open_sqlite(path, "ro")
         try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 import sqlite3
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from flask import current_app, has_app_context
@@ -86,12 +87,31 @@ def _configure_sqlite(dbapi_connection: Any, connection_record: ConnectionPoolEn
     # Let SQLAlchemy's "begin" hook below issue BEGIN itself instead of pysqlite.
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
+    _make_sqlite_files_private(cursor)
     cursor.execute("PRAGMA foreign_keys = ON")
     cursor.execute(f"PRAGMA busy_timeout = {_sqlite_busy_timeout_ms()}")
     cursor.execute("PRAGMA journal_mode = WAL")
     # FULL: a committed visit note survives a power cut, not just a crash.
     cursor.execute("PRAGMA synchronous = FULL")
     cursor.close()
+
+
+def _make_sqlite_files_private(cursor: sqlite3.Cursor) -> None:
+    """Make the database file and its -wal and -shm readable by their owner only (0600).
+
+    SQLite creates the -wal and -shm files with the database file's mode, so making the
+    database private before the first statement that opens the WAL covers all three, whatever
+    the umask; files left by an earlier run are made private too.
+    """
+    from clinic.settings import make_private_file
+
+    for _seq, name, path in cursor.execute("PRAGMA database_list").fetchall():
+        if name != "main" or not path:  # an in-memory or temporary database: no file
+            continue
+        make_private_file(Path(path))
+        for suffix in ("-wal", "-shm"):
+            # Only if present: an empty -shm made here could confuse SQLite.
+            make_private_file(Path(path + suffix), create=False)
 
 
 def _sqlite_busy_timeout_ms() -> int:

@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import logging
 import sqlite3
+import traceback
 
-from flask import Flask, g, render_template, request
+from flask import Flask, current_app, g, render_template, request
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from limits import parse as parse_limit
 from psycopg import errors as pg_errors
 from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
-from clinic.extensions import login_manager
-from clinic.transaction import roll_back_failed_request
+from clinic.extensions import limiter, login_manager
+from clinic.models import AuditAction
+from clinic.transaction import keep_after_request, roll_back_failed_request
+
+log = logging.getLogger(__name__)
 
 MESSAGES = {
     400: ("The request could not be read", "Something in what was sent did not make sense."),
@@ -94,6 +101,87 @@ def render_commit_failure(error: Exception) -> Response:
     return Response(body, status=status, mimetype="text/html")
 
 
+# Refusals the audit trail keeps, for a signed-in account: 403 always, 404 on a record's address.
+REFUSAL_STATUSES = frozenset({403, 404})
+
+
+def _audit_refusal(status: int) -> None:
+    """Keep an "access refused" audit entry for a signed-in account refused a page or record.
+
+    A 404 counts only on an address with a record's id in it (someone trying ids, perhaps of
+    another clinic); a mistyped address does not. Entries are limited per account
+    (ACCESS_REFUSED_AUDIT_LIMIT, in the rate limiter's storage); beyond the limit one line in
+    the app's log per period says refusals were left out. The request itself was rolled back,
+    so the entry is saved after it, in its own transaction (keep_after_request).
+    """
+    if not current_user.is_authenticated:
+        return
+    ids = [value for value in (request.view_args or {}).values() if isinstance(value, int)]
+    if status == 404 and not ids:
+        return
+    user_id, clinic_id = int(current_user.id), int(current_user.clinic_id)
+    limit = parse_limit(current_app.config["ACCESS_REFUSED_AUDIT_LIMIT"])
+    try:
+        within_limit = limiter.limiter.hit(limit, "access-refused-audit", str(user_id))
+    except Exception:
+        # The limiter's storage (Redis, when several processes share it) is unreachable:
+        # recording the refusal matters more than counting it, and the page must not fail.
+        log.warning("Access refusal counted without the rate limiter's storage")
+        within_limit = True
+    if not within_limit:
+        # One line per period, not one per refusal: the log must not flood either.
+        once = type(limit)(1, limit.multiples)
+        if limiter.limiter.hit(once, "access-refused-audit-log", str(user_id)):
+            log.warning(
+                "Access refusals of account %s over ACCESS_REFUSED_AUDIT_LIMIT (%s): "
+                "further ones in this period are not in the audit trail",
+                user_id,
+                limit,
+            )
+        return
+    title = MESSAGES[status][0]
+    summary = f"{status} {title}: {request.path}"
+    remote_addr = request.remote_addr or ""
+
+    def record() -> None:
+        from clinic.audit.trail import Actor, record_event
+
+        record_event(
+            Actor(clinic_id=clinic_id, user=None, remote_addr=remote_addr),
+            AuditAction.ACCESS_REFUSED,
+            record_type="request",
+            summary=summary,
+            user_id=user_id,
+        )
+
+    keep_after_request(record)
+
+
+def redacted_traceback(error: BaseException) -> str:
+    """Return an error's traceback for the log with every exception message left out.
+
+    The frames name our code only; a message may quote what a client typed (a database error
+    repeats the values of the row it refused, with names, phone numbers or notes), so the log
+    keeps each exception's type and where it was raised, never its text.
+    """
+    chain: list[BaseException] = []
+    current: BaseException | None = error
+    while current is not None and all(current is not seen for seen in chain):
+        chain.append(current)
+        current = current.__cause__ or (
+            None if current.__suppress_context__ else current.__context__
+        )
+    parts: list[str] = []
+    for number, each in enumerate(reversed(chain)):
+        if number:
+            parts.append("\nwhich led to:\n\n")
+        parts.append("Traceback (most recent call last):\n")
+        parts.extend(traceback.format_tb(each.__traceback__))
+        kind = type(each)
+        parts.append(f"{kind.__module__}.{kind.__qualname__} (message not logged)\n")
+    return "".join(parts)
+
+
 def register_error_handlers(app: Flask) -> None:
     """Answer every HTTP error with a calm page in the app's layout."""
 
@@ -110,14 +198,15 @@ def register_error_handlers(app: Flask) -> None:
     def http_error(error: HTTPException) -> tuple[str, int] | HTTPException:
         if error.code is None or error.code < 400:
             return error
-        if error.code == 429 and request.endpoint == "auth.login":
-            from clinic.auth.views import render_login_throttled
+        if error.code == 429:
+            # A page that checks a password or a code shows its form again with the reason.
+            from clinic.auth.views import render_throttled
 
-            return render_login_throttled()
-        if error.code == 429 and request.endpoint == "auth.login_code":
-            from clinic.auth.views import render_code_throttled
-
-            return render_code_throttled()
+            throttled = render_throttled(request.endpoint)
+            if throttled is not None:
+                return throttled
+        if error.code in REFUSAL_STATUSES:
+            _audit_refusal(error.code)
         # A view that aborts with its own description has something specific to say.
         custom = error.description if error.description != type(error).description else None
         return render_error(error.code, custom)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
+import stat
 from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
@@ -19,6 +21,12 @@ from clinic.extensions import csrf, db, limiter, login_manager, migrate
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 TEMPLATES_DIR = PROJECT_DIR / "templates"
 MIGRATIONS_DIR = PROJECT_DIR / "migrations"
+# Records, the secret key and backups are readable by their owner only, whatever the umask.
+PRIVATE_DIR_MODE = 0o700
+PRIVATE_FILE_MODE = 0o600
+
+log = logging.getLogger(__name__)
+
 INSTANCE_DIR = Path(os.environ.get("CLINIC_INSTANCE_PATH", PROJECT_DIR / "instance")).resolve()
 
 
@@ -34,8 +42,10 @@ def register_config(app: Flask, test_config: Mapping[str, Any] | None) -> None:
         app.config.from_mapping(test_config)
 
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
-        INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
-        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{INSTANCE_DIR / 'clinic.sqlite3'}"
+        make_private_dir(INSTANCE_DIR)
+        database = INSTANCE_DIR / "clinic.sqlite3"
+        make_private_file(database)
+        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{database}"
     app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(
         app.config["SQLALCHEMY_DATABASE_URI"]
     )
@@ -71,14 +81,54 @@ def _read_or_create_secret_key() -> str:
     # A key made once and kept in instance/ keeps sign-ins valid across restarts
     # without asking a newcomer to invent one.
     path = INSTANCE_DIR / "secret_key"
+    make_private_dir(INSTANCE_DIR)
     if path.exists():
+        make_private_file(path)
         return path.read_text(encoding="ascii").strip()
-    INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
     key = secrets.token_hex(32)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="ascii") as handle:
         handle.write(key)
+    _chmod(path, PRIVATE_FILE_MODE)
     return key
+
+
+def make_private_dir(path: Path) -> None:
+    """Create a folder only its owner may open (0700), or make an existing one so.
+
+    The instance folder holds the records, the secret key and often the backups: no other
+    account on the computer may list or read it, whatever the umask.
+    """
+    path.mkdir(mode=PRIVATE_DIR_MODE, parents=True, exist_ok=True)
+    _chmod(path, PRIVATE_DIR_MODE)
+
+
+def make_private_file(path: Path, *, create: bool = True) -> None:
+    """Make a file readable and writable by its owner only (0600); create it empty if missing
+    (unless create is False), so that it never exists with looser permissions."""
+    if create:
+        try:
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE_MODE)
+        except FileExistsError:
+            pass
+        else:
+            os.close(descriptor)
+    try:
+        # os.open's mode passes through the umask, which may only remove bits: set it exactly.
+        _chmod(path, PRIVATE_FILE_MODE)
+    except FileNotFoundError:
+        if create:
+            raise
+
+
+def _chmod(path: Path, mode: int) -> None:
+    if stat.S_IMODE(path.stat().st_mode) == mode:
+        return
+    try:
+        os.chmod(path, mode)
+    except PermissionError:
+        # Owned by another account (a shared deployment): its owner decides; say so.
+        log.warning("Cannot make %s private (mode %o): it belongs to another account", path, mode)
 
 
 def register_extensions(app: Flask) -> None:

@@ -5,6 +5,8 @@ whose view (or an earlier hook) raised anything, an HTTP abort included, is roll
 and so is one answered with a 5xx page. Every other answer commits, so a page that shows a
 record (a re-shown form, a conflict page) keeps the audit entry that says it was shown;
 whatever a refused operation had changed was already undone by its savepoint (operation()).
+What must be kept even when the request is not (the audit entry of a refused request) is
+handed to keep_after_request(), which the commit point saves in a transaction of its own.
 
 Slow work that only reads (laying out a PDF) must not hold SQLite's write lock: such a view
 calls release_read() once it has loaded what it needs; it refuses when anything was written.
@@ -18,7 +20,7 @@ from contextlib import contextmanager
 from functools import wraps
 from typing import Any, ParamSpec, TypeVar
 
-from flask import Flask, g, has_request_context
+from flask import Flask, g, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
@@ -47,6 +49,17 @@ class TransactionalFlask(Flask):
         _fail_request()
         return super().handle_exception(e)
 
+    def log_exception(self, exc_info: Any) -> None:
+        """Log an unexpected error (a 500) by path and traceback, without its message."""
+        from clinic.errors import redacted_traceback
+
+        self.logger.error(
+            "Exception on %s [%s]\n%s",
+            request.path,
+            request.method,
+            redacted_traceback(exc_info[1]),
+        )
+
 
 def register_commit_point(app: Flask) -> None:
     """Commit each successful request once, after its view; call first among after_request."""
@@ -70,7 +83,37 @@ def roll_back_failed_request() -> None:
     _fail_request()
 
 
+def keep_after_request(record: Callable[[], None]) -> None:
+    """Have the commit point run record() once the request's own transaction has ended.
+
+    For audit entries that must outlive the request they describe: a refused request (an
+    abort(403) or abort(404)) is rolled back whole, yet the trail keeps that it was refused.
+    The commit point first commits or rolls back the request, then runs each record() in a
+    fresh transaction of its own and commits it; a failure there is logged, never shown.
+    """
+    g.setdefault("_kept_after_request", []).append(record)
+
+
+def _run_kept_records() -> None:
+    from clinic.errors import redacted_traceback
+
+    for record in g.pop("_kept_after_request", []):
+        try:
+            record()
+            db.session.commit()
+        except Exception as error:
+            db.session.rollback()
+            log.error("An entry kept after a request was not saved\n%s", redacted_traceback(error))
+
+
 def _commit_or_roll_back(response: Response) -> Response:
+    try:
+        return _end_request_transaction(response)
+    finally:
+        _run_kept_records()
+
+
+def _end_request_transaction(response: Response) -> Response:
     if g.get("_request_failed") or response.status_code >= 500:
         db.session.rollback()
         return response
@@ -79,8 +122,9 @@ def _commit_or_roll_back(response: Response) -> Response:
     except Exception as error:
         db.session.rollback()
         g._request_failed = True
-        log.exception("The request's changes could not be committed")
-        from clinic.errors import render_commit_failure
+        from clinic.errors import redacted_traceback, render_commit_failure
+
+        log.error("The request's changes could not be committed\n%s", redacted_traceback(error))
 
         failure = render_commit_failure(error)
         # Keep the security headers the other hooks set; drop what described the lost body.

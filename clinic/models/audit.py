@@ -30,6 +30,8 @@ class AuditAction(enum.StrEnum):
     SIGN_IN_FAILED = "sign_in_failed"
     SIGN_OUT = "sign_out"
     SECURITY = "security"
+    # A signed-in account was refused a page (403) or a record of another clinic (404).
+    ACCESS_REFUSED = "access_refused"
 
     @property
     def label(self) -> str:
@@ -47,6 +49,7 @@ _ACTION_LABELS = {
     AuditAction.SIGN_IN_FAILED: "Failed sign-in",
     AuditAction.SIGN_OUT: "Signed out",
     AuditAction.SECURITY: "Account security",
+    AuditAction.ACCESS_REFUSED: "Access refused",
 }
 
 

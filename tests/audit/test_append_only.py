@@ -113,6 +113,41 @@ def test_the_database_refuses_raw_sql(app, entry_id, sql, backend):
     assert summary_of(app, entry_id) == "Client page"
 
 
+def _every_table() -> str:
+    return ", ".join(f'"{table.name}"' for table in db.metadata.sorted_tables)
+
+
+# SQLite has no TRUNCATE statement at all (its "DELETE FROM" is refused above); the
+# PostgreSQL run of the suite (CI) executes these.
+@pytest.mark.skipif(
+    "config.getoption('--backend') != 'postgresql'",
+    reason="TRUNCATE exists only on PostgreSQL; SQLite has no such statement",
+)
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "TRUNCATE audit_entries",
+        "TRUNCATE TABLE ONLY audit_entries RESTART IDENTITY",
+        "TRUNCATE audit_entries CASCADE",
+        "TRUNCATE clinics CASCADE",
+        "EVERY TABLE",
+    ],
+    ids=["alone", "only-restart-identity", "cascade", "through-a-cascade", "with-other-tables"],
+)
+def test_postgresql_refuses_truncating_the_audit_trail(app, entry_id, sql):
+    """A statement trigger refuses TRUNCATE, which row triggers never see (finding 10)."""
+    if sql == "EVERY TABLE":
+        sql = f"TRUNCATE {_every_table()} RESTART IDENTITY CASCADE"
+    with app.app_context():
+        with pytest.raises(sa.exc.DBAPIError, match="never changed or deleted"):
+            db.session.connection().exec_driver_sql(sql)
+        db.session.rollback()
+        with pytest.raises(sa.exc.DBAPIError, match="never changed or deleted"):
+            db.session.execute(text(sql))
+        db.session.rollback()
+    assert summary_of(app, entry_id) == "Client page"
+
+
 def test_adding_entries_still_works(app, entry_id, clinic_world):
     """The refusals above are not a table that refuses everything."""
     with app.app_context():

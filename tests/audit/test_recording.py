@@ -77,10 +77,15 @@ def test_the_forwarded_address_is_stored_behind_a_trusted_proxy(database_url, cl
         db.engine.dispose()
 
 
-def test_another_clinics_client_answers_404_and_records_nothing(app, logged_in, clinic_world):
+def test_another_clinics_client_answers_404_and_records_only_the_refusal(
+    app, logged_in, clinic_world
+):
     before = entries(app)
     assert logged_in.get(f"/clients/{clinic_world.b.client_id}").status_code == 404
-    assert new_entries(app, before) == []
+    # No view of clinic B's client; the refusal itself (tests/audit/test_access_refused.py).
+    [entry] = new_entries(app, before)
+    assert entry.action == AuditAction.ACCESS_REFUSED
+    assert entry.client_id is None
 
 
 def test_a_visitor_who_is_not_signed_in_records_nothing(app, client, clinic_world):
@@ -296,6 +301,8 @@ def test_a_page_the_guard_answers_records_nothing(app, client, clinic_world):
 def test_account_changes_are_recorded_as_security(app, client, clinic_world):
     a = clinic_world.a
     factories.sign_in(app, client, a.owner_id)
+    # Resets and new accounts ask for the password first (issue 13); confirming records nothing.
+    client.post("/account/confirm", data={"proof": factories.PASSWORD})
     before = entries(app)
     assert client.post(f"/admin/users/{a.therapist_id}/deactivate").status_code == 302
     assert client.post(f"/admin/users/{a.therapist_id}/reset-password").status_code == 200
@@ -345,3 +352,42 @@ def test_failed_intake_then_fix(app: Flask, logged_in, clinic_world):
     before = entries(app)
     assert logged_in.get("/clients/new").status_code == 200
     assert new_entries(app, before) == []
+
+
+@pytest.mark.parametrize(
+    ("url", "record_type", "record"),
+    [
+        ("/clients/{client}/visits/{visit}/note.pdf", "visit", "visit"),
+        ("/clients/{client}/visits/{visit}/aftercare.pdf", "visit", "visit"),
+        ("/clients/{client}/homecare/{plan}/preview.pdf", "plan", "plan"),
+        ("/clients/{client}/homecare/handouts/{handout}.pdf", "handout", "handout"),
+    ],
+    ids=["visit-note", "aftercare-slip", "handout-preview", "issued-handout"],
+)
+def test_a_head_request_for_a_pdf_is_recorded_as_printed(
+    app, logged_in, clinic_world, url, record_type, record
+):
+    """HEAD runs the view as GET does (finding 12): the PDF is laid out, so it is recorded."""
+    a = clinic_world.a
+    ids = {"client": a.client_id, "visit": a.visit_id, "plan": a.plan_id, "handout": a.handout_id}
+    if url.endswith("note.pdf"):  # only a signed note is printed
+        ids["client"] = ready_client(app, clinic_world)
+        response = post(
+            logged_in, f"/clients/{ids['client']}/visits/new", visit_data(technique_entry())
+        )
+        ids["visit"] = int(response.location.rsplit("/", 1)[1])
+        sign_url = f"/clients/{ids['client']}/visits/{ids['visit']}/sign"
+        assert post(logged_in, sign_url, {"version": "1"}).status_code == 302
+    before = entries(app)
+    response = logged_in.head(url.format(**ids), environ_base={"REMOTE_ADDR": ADDRESS})
+    assert response.status_code == 200
+    assert response.mimetype == "application/pdf"
+    assert response.get_data() == b""
+    [printed] = new_entries(app, before)
+    assert (printed.action, printed.record_type, printed.record_id, printed.client_id) == (
+        AuditAction.PRINT,
+        record_type,
+        ids[record],
+        ids["client"],
+    )
+    assert (printed.user_id, printed.remote_addr) == (a.therapist_id, ADDRESS)
