@@ -18,7 +18,7 @@ CONTENT_SECURITY_POLICY = {
     "font-src": "'self'",
     "connect-src": "'self'",
     "object-src": "'none'",
-    "base-uri": "'self'",
+    "base-uri": "'none'",
     "form-action": "'self'",
     "frame-ancestors": "'none'",
 }

@@ -19,7 +19,7 @@ PAGE_POLICY = {
     "style-src": "'self'",
     "img-src": "'self' data:",
     "object-src": "'none'",
-    "base-uri": "'self'",
+    "base-uri": "'none'",
     "form-action": "'self'",
     "frame-ancestors": "'none'",
 }
