@@ -55,6 +55,8 @@ class DefaultConfig:
     ACCESS_REFUSED_AUDIT_LIMIT = "30 per minute"
 
     PASSWORD_MIN_LENGTH = 12
+    # argon2id parameters: "default" (64 MiB, 3 passes); "cheapest" is refused unless TESTING.
+    ARGON2_PROFILE = "default"
     # Passwords the offline checker (zxcvbn) scores below this (0 to 4) are refused as easy to
     # guess: 3 means "safely unguessable" against an attacker with slow (argon2id) hashes.
     PASSWORD_MIN_SCORE = 3

@@ -12,30 +12,17 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from argon2 import PasswordHasher, profiles
 from flask import Flask
 from flask.testing import FlaskClient
 from itsdangerous import URLSafeTimedSerializer
 
 from clinic import create_app
-from clinic.auth import operations as auth_ops
 from clinic.database import normalise_database_url
 from clinic.extensions import db
 from clinic.models import AuditAction
 from tests import factories
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
-
-
-@pytest.fixture(autouse=True, scope="session")
-def cheap_password_hashing() -> Iterator[None]:
-    """Hash test passwords with argon2's cheapest parameters: same algorithm, no wait."""
-    production = auth_ops._hasher
-    auth_ops._hasher = PasswordHasher.from_parameters(profiles.CHEAPEST)
-    auth_ops._dummy_hash.cache_clear()
-    yield
-    auth_ops._hasher = production
-    auth_ops._dummy_hash.cache_clear()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -177,6 +164,9 @@ def make_test_config(database_url: str, **overrides: Any) -> dict[str, Any]:
         # In the test process, where tests can watch what the renderer fetches;
         # tests/test_pdf.py checks that the renderer processes give the same bytes.
         "PDF_RENDER_PROCESSES": 0,
+        # argon2id at its cheapest: the suite makes and signs in thousands of accounts.
+        # tests/auth/test_login.py checks the production parameters.
+        "ARGON2_PROFILE": "cheapest",
     }
     config.update(overrides)
     return config

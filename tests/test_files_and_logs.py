@@ -189,11 +189,17 @@ def test_files_an_earlier_version_left_readable_are_made_private_at_the_next_sta
     write_records_and_back_up(own_instance, tmp_path, first=False)
 
 
-def test_a_restored_database_is_private(tmp_path: Path, app: Flask, umask):
+def test_a_restored_database_is_private(tmp_path: Path, own_instance: Path, umask):
+    """SQLite whatever the suite's backend: a restore writes a database file of its own."""
     umask(0o000)
+    app = create_app()
+    with app.app_context():
+        db.create_all()
     stamp(app)
     made = tmp_path / "made.sqlite3"
     backup.backup_database(app.config["SQLALCHEMY_DATABASE_URI"], made)
+    with app.app_context():
+        db.engine.dispose()
     restored = tmp_path / "restored.sqlite3"
     backup.restore_database(f"sqlite:///{restored}", made)
     assert mode(restored) == 0o600

@@ -10,9 +10,9 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from functools import lru_cache
 
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import current_app
+from flask import current_app, has_app_context
 from sqlalchemy import func, select, update
 from zxcvbn import zxcvbn
 
@@ -24,7 +24,12 @@ from clinic.extensions import db
 from clinic.models import AuditAction, Clinic, LoginSession, Role, User
 from clinic.transaction import operation
 
-_hasher = PasswordHasher()
+# argon2-cffi's defaults (RFC 9106's second, low-memory profile: 64 MiB, 3 passes, 4 lanes),
+# and the cheapest parameters for the test suite alone, which makes thousands of accounts.
+_HASHERS = {
+    "default": PasswordHasher(),
+    "cheapest": PasswordHasher.from_parameters(profiles.CHEAPEST),
+}
 # Letters and digits that cannot be confused when read aloud or copied from a screen.
 _ONE_TIME_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
 # How often a sign-in's last-seen time is written; the idle timeout tolerates this much slack.
@@ -57,20 +62,36 @@ def find_account_by_email(email: str) -> User | None:
     return db.session.scalars(select(User).where(User.email == normalise_email(email))).first()
 
 
+def password_hash_profile() -> str:
+    """Return the argon2 parameters in use: "default", or "cheapest" while testing only."""
+    if not has_app_context():
+        return "default"
+    profile = str(current_app.config.get("ARGON2_PROFILE", "default"))
+    if profile not in _HASHERS or (profile != "default" and not current_app.testing):
+        raise RuntimeError(f"ARGON2_PROFILE {profile!r} is for the test suite only.")
+    return profile
+
+
+def _hasher() -> PasswordHasher:
+    return _HASHERS[password_hash_profile()]
+
+
 def hash_password(password: str) -> str:
     """Return an argon2id hash of a password."""
-    return _hasher.hash(password)
+    return _hasher().hash(password)
 
 
-@lru_cache(maxsize=1)
-def _dummy_hash() -> str:
-    return _hasher.hash(secrets.token_urlsafe(16))
+@lru_cache(maxsize=2)
+def _dummy_hash(profile: str) -> str:
+    return _HASHERS[profile].hash(secrets.token_urlsafe(16))
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
     """Return whether a password matches a hash, spending the same time when there is none."""
     try:
-        return _hasher.verify(password_hash or _dummy_hash(), password) and bool(password_hash)
+        hasher = _hasher()
+        stored = password_hash or _dummy_hash(password_hash_profile())
+        return hasher.verify(stored, password) and bool(password_hash)
     except (VerificationError, InvalidHashError):
         return False
 
@@ -177,7 +198,7 @@ def authenticate(email: str, password: str, *, remote_addr: str) -> User:
         raise RuleViolations.one(
             None, "This one-time password has expired. Ask the clinic's owner for a new one."
         )
-    if _hasher.check_needs_rehash(user.password_hash):
+    if _hasher().check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     user.last_login_at = utcnow()
     db.session.flush()

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import pyotp
 import segno
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
 from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
@@ -22,7 +22,11 @@ from markupsafe import Markup
 from sqlalchemy import delete, func, or_, select, update
 
 from clinic.audit.trail import Actor, record_account_event, record_event
-from clinic.auth.operations import end_all_login_sessions, verify_password
+from clinic.auth.operations import (
+    end_all_login_sessions,
+    password_hash_profile,
+    verify_password,
+)
 from clinic.database import utcnow
 from clinic.domain.errors import RuleViolations
 from clinic.extensions import db
@@ -55,7 +59,10 @@ _RECOVERY_KEY_PURPOSE = b"clinic recovery codes v1"
 # Recovery codes have about 79 bits, under the 112 below which ASVS 6.5.2 asks for a salted
 # password hash: argon2id with OWASP's smallest recommended cost (19 MiB, 2 passes), as a
 # person holds ten of them and the right one is found by trying each.
-_RECOVERY_HASHER = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
+_RECOVERY_HASHERS = {
+    "default": PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1),
+    "cheapest": PasswordHasher.from_parameters(profiles.CHEAPEST),
+}
 _RECOVERY_SHAPE = re.compile(r"[a-z0-9]{16}")
 CANNOT_CHECK_MESSAGE = (
     "Your two-step sign-in cannot be checked: the server's secret key has changed since you "
@@ -230,13 +237,15 @@ def hash_recovery_code(code: str, secret_key: str | bytes | None = None) -> str:
     The HMAC key is derived from SECRET_KEY, which is not in the database, so a copy of the
     database alone gives no way to test guesses; argon2id makes each guess slow besides.
     """
-    return _RECOVERY_HASHER.hash(_keyed_recovery_code(code, secret_key))
+    return _RECOVERY_HASHERS[password_hash_profile()].hash(_keyed_recovery_code(code, secret_key))
 
 
 def recovery_code_matches(stored: str, code: str, secret_key: str | bytes | None = None) -> bool:
     """Return whether a typed recovery code is the one a stored hash was made from."""
     try:
-        return _RECOVERY_HASHER.verify(stored, _keyed_recovery_code(code, secret_key))
+        return _RECOVERY_HASHERS[password_hash_profile()].verify(
+            stored, _keyed_recovery_code(code, secret_key)
+        )
     except (VerificationError, InvalidHashError):
         return False
 

@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import select
 
+from clinic import create_app
 from clinic.auth import operations as ops
 from clinic.extensions import db
 from clinic.models import LoginSession, Role, User
@@ -22,6 +23,7 @@ from tests.auth import (
     page,
     sign_in_form,
 )
+from tests.conftest import make_test_config
 
 GENERIC = "The email address or password is not right."
 
@@ -34,6 +36,20 @@ def test_passwords_are_stored_as_argon2id_hashes(app, clinic_world):
     assert not ops.verify_password(user.password_hash, factories.PASSWORD + " ")
     # Two hashes of the same password differ (salted).
     assert ops.hash_password("same password here") != ops.hash_password("same password here")
+
+
+def test_the_app_hashes_with_argon2s_default_parameters(database_url):
+    """The suite runs with the cheapest parameters; a real app never does."""
+    app = create_app(make_test_config(database_url, ARGON2_PROFILE="default"))
+    with app.app_context():
+        stored = ops.hash_password("a long enough password")
+    assert stored.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
+
+
+def test_the_cheapest_parameters_are_refused_outside_the_test_suite(database_url):
+    app = create_app(make_test_config(database_url, TESTING=False))
+    with app.app_context(), pytest.raises(RuntimeError, match="test suite only"):
+        ops.hash_password("a long enough password")
 
 
 def test_login_page_shows_the_form(client, clinic_world):
