@@ -298,9 +298,17 @@ def password_weakness(
     inputs = [text for text in user_inputs if text]
     words = [part for text in inputs for part in re.split(r"[\s@.,]+", text) if part]
     result = zxcvbn(password[:_CHECKED_PASSWORD_CHARACTERS], user_inputs=inputs + words)
-    if int(result["score"]) >= min_score:
+    # Made of nothing but the person's or the clinic's own names ("olive owner riverside"):
+    # zxcvbn may score that as strong, but whoever targets this clinic tries those first.
+    own_words_only = all(
+        match.get("dictionary_name") == "user_inputs" or not str(match["token"]).strip()
+        for match in result["sequence"]
+    )
+    if int(result["score"]) >= min_score and not own_words_only:
         return None
     warning = str(result.get("feedback", {}).get("warning") or "").strip()
+    if own_words_only:
+        warning = "Your own or the clinic's names are among the first things someone would try"
     why = warning or "This password would be easy to guess."
     if not why.endswith("."):
         why += "."

@@ -546,6 +546,18 @@ def test_the_clinics_own_name_makes_a_password_easy_to_guess():
     assert ops.password_weakness("ClinicName2026!", user_inputs=["ClinicName"]) is not None
 
 
+@pytest.mark.parametrize(
+    "password", ["olive owner riverside", "Riverside Olive Owner", "oliveownerriverside"]
+)
+def test_a_password_made_only_of_the_persons_and_clinics_names_is_refused(password):
+    """zxcvbn scores these 3 of 4 on their length; a targeted guess tries them first."""
+    inputs = ["olive@example.com", "Olive Owner", "Riverside Knee Clinic"]
+    weakness = ops.password_weakness(password, user_inputs=inputs)
+    assert weakness is not None and weakness.startswith("Your own or the clinic's names")
+    # The same words with one unrelated word of the person's own choosing pass.
+    assert ops.password_weakness(password + " lantern", user_inputs=inputs) is None
+
+
 def test_a_few_unrelated_words_are_accepted(app, team):
     client = signed_in(app, FINDING_EMAIL)
     assert location(change_to(client, STRONG_PASSWORD)) == "/"
