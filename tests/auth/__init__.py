@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from html import unescape
 from typing import Any
 from urllib.parse import urlsplit
@@ -114,3 +115,18 @@ def open_sessions(app: Flask, user_id: int) -> int:
     return count_rows(
         app, LoginSession, LoginSession.user_id == user_id, LoginSession.ended_at.is_(None)
     )
+
+
+# A fixed moment in the middle of a 30-second step, so that "now" never straddles two.
+START = 1_800_000_015.0
+STEP = 30
+
+
+@dataclass
+class Clock:
+    """The time the two_factor module reads; tests move it instead of sleeping."""
+
+    now: float = START
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds

@@ -9,7 +9,9 @@ import pytest
 from flask import Flask
 
 from clinic import create_app
+from clinic.auth import two_factor
 from clinic.extensions import db
+from tests.auth import Clock
 from tests.conftest import ClinicTestClient, make_test_config
 
 
@@ -33,3 +35,11 @@ def make_app(database_url: str) -> Iterator[Callable[..., Flask]]:
         with app.app_context():
             db.session.remove()
             db.engine.dispose()
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    """Freeze the clock the codes and the pending sign-in marker are checked against."""
+    frozen = Clock()
+    monkeypatch.setattr(two_factor, "_now", lambda: frozen.now)
+    return frozen

@@ -13,7 +13,6 @@ from flask import Flask
 
 from clinic import clock as clinic_clock
 from clinic.auth import operations as ops
-from clinic.auth import two_factor
 from clinic.models import AuditAction, Role
 from tests import factories
 from tests.audit import entries, new_entries
@@ -30,7 +29,6 @@ from tests.auth import (
     sign_in_form,
 )
 from tests.auth.test_two_factor import (
-    Clock,
     code_at,
     codes_on_page,
     turn_on,
@@ -59,14 +57,6 @@ def later(monkeypatch: pytest.MonkeyPatch) -> Moved:
     real = clinic_clock.utcnow
     monkeypatch.setattr(clinic_clock, "utcnow", lambda: real() + moved.by)
     return moved
-
-
-@pytest.fixture
-def frozen(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    """Freeze the clock authenticator codes are checked against."""
-    fixed = Clock()
-    monkeypatch.setattr(two_factor, "_now", lambda: fixed.now)
-    return fixed
 
 
 @dataclass(frozen=True)
@@ -228,16 +218,14 @@ def test_an_account_opened_with_invisible_characters_is_stored_in_the_normal_for
 # Finding 2: every password and code check while signed in is limited and recorded
 
 
-def test_sixty_wrong_codes_for_new_recovery_codes_are_paused_and_each_is_recorded(
-    app, team, frozen
-):
+def test_sixty_wrong_codes_for_new_recovery_codes_are_paused_and_each_is_recorded(app, team, clock):
     client = signed_in(app, FINDING_EMAIL)
-    secret, _ = turn_on(client, frozen)
+    secret, _ = turn_on(client, clock)
     before = entries(app)
     statuses = []
     for _ in range(60):
         response = client.post(
-            "/account/two-step/recovery-codes", data={"proof": wrong_code(secret, frozen.now)}
+            "/account/two-step/recovery-codes", data={"proof": wrong_code(secret, clock.now)}
         )
         statuses.append(response.status_code)
     assert statuses == [200] * 5 + [429] * 55
@@ -246,7 +234,7 @@ def test_sixty_wrong_codes_for_new_recovery_codes_are_paused_and_each_is_recorde
     assert recorded == ["Wrong password or code for new recovery codes"] * 5
     # Paused means paused: even the right code changes nothing now.
     response = client.post(
-        "/account/two-step/recovery-codes", data={"proof": code_at(secret, frozen.now)}
+        "/account/two-step/recovery-codes", data={"proof": code_at(secret, clock.now)}
     )
     assert response.status_code == 429
     assert codes_on_page(page(response)) == []
@@ -273,11 +261,11 @@ def test_wrong_current_passwords_on_the_password_page_are_paused_and_recorded(ap
     assert ops.verify_password(load_user(app, team.therapist_id).password_hash, factories.PASSWORD)
 
 
-def test_wrong_passwords_to_turn_off_two_step_sign_in_are_paused_and_recorded(app, team, frozen):
+def test_wrong_passwords_to_turn_off_two_step_sign_in_are_paused_and_recorded(app, team, clock):
     client = signed_in(app, FINDING_EMAIL)
-    secret, _ = turn_on(client, frozen)
+    secret, _ = turn_on(client, clock)
     before = entries(app)
-    data = {"password": WRONG, "code": code_at(secret, frozen.now)}
+    data = {"password": WRONG, "code": code_at(secret, clock.now)}
     statuses = [client.post("/account/two-step/disable", data=data).status_code for _ in range(7)]
     assert statuses == [200] * 5 + [429] * 2
     assert (
@@ -287,17 +275,17 @@ def test_wrong_passwords_to_turn_off_two_step_sign_in_are_paused_and_recorded(ap
     assert load_user(app, team.therapist_id).has_two_factor
 
 
-def test_wrong_codes_to_turn_off_two_step_sign_in_count_too(app, team, frozen):
+def test_wrong_codes_to_turn_off_two_step_sign_in_count_too(app, team, clock):
     client = signed_in(app, FINDING_EMAIL)
-    secret, _ = turn_on(client, frozen)
-    data = {"password": factories.PASSWORD, "code": wrong_code(secret, frozen.now)}
+    secret, _ = turn_on(client, clock)
+    data = {"password": factories.PASSWORD, "code": wrong_code(secret, clock.now)}
     statuses = [client.post("/account/two-step/disable", data=data).status_code for _ in range(6)]
     assert statuses == [200] * 5 + [429]
 
 
-def test_the_account_limit_is_shared_by_every_page_that_checks_a_password(app, team, frozen):
+def test_the_account_limit_is_shared_by_every_page_that_checks_a_password(app, team, clock):
     client = signed_in(app, FINDING_EMAIL)
-    secret, _ = turn_on(client, frozen)
+    secret, _ = turn_on(client, clock)
     bad = {"current_password": WRONG, "new_password": "x", "confirm_password": "x"}
     for _ in range(2):
         assert client.post("/account/password", data=bad).status_code == 200
@@ -307,7 +295,7 @@ def test_the_account_limit_is_shared_by_every_page_that_checks_a_password(app, t
     # Five wrong ones across three pages: the account is paused on every one of them.
     assert confirm(client).status_code == 429
     response = client.post(
-        "/account/two-step/recovery-codes", data={"proof": code_at(secret, frozen.now)}
+        "/account/two-step/recovery-codes", data={"proof": code_at(secret, clock.now)}
     )
     assert response.status_code == 429
     # Another browser of the same account is paused too; another account is not.
@@ -401,11 +389,11 @@ def test_a_confirmation_belongs_to_its_own_sign_in(app, team):
     assert load_user(app, team.therapist_id).totp_secret is None
 
 
-def test_an_account_with_two_step_sign_in_confirms_with_a_code(app, team, frozen, later):
+def test_an_account_with_two_step_sign_in_confirms_with_a_code(app, team, clock, later):
     client = signed_in(app, FINDING_EMAIL)
-    secret, _ = turn_on(client, frozen)
+    secret, _ = turn_on(client, clock)
     later.by = timedelta(minutes=10)
-    response = confirm(client, wrong_code(secret, frozen.now))
+    response = confirm(client, wrong_code(secret, clock.now))
     assert field_errors(page(response), "proof") == [
         "This code is not right. Check that you use the entry for this clinic, "
         "and type the 6 digits your app shows now."
@@ -415,7 +403,7 @@ def test_an_account_with_two_step_sign_in_confirms_with_a_code(app, team, frozen
         "This is neither your password nor the code your app shows now."
     ]
     # Thea confirms with her app's code; the same code does not work twice.
-    code = code_at(secret, frozen.now)
+    code = code_at(secret, clock.now)
     assert location(confirm(client, code)) == "/"
     response = confirm(client, code)
     assert response.status_code == 200
@@ -434,9 +422,9 @@ def test_a_stolen_owner_session_cannot_reset_a_colleagues_password(app, team):
     assert load_user(app, team.colleague_id).must_change_password
 
 
-def test_a_stolen_owner_session_cannot_reset_a_colleagues_two_step_sign_in(app, team, frozen):
+def test_a_stolen_owner_session_cannot_reset_a_colleagues_two_step_sign_in(app, team, clock):
     therapist = signed_in(app, FINDING_EMAIL)
-    turn_on(therapist, frozen)
+    turn_on(therapist, clock)
     owner = session_only(app, team.owner_id)
     response = owner.post(f"/admin/users/{team.therapist_id}/reset-two-step")
     assert location(response) == "/account/confirm?next=/admin/users"

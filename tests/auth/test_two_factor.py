@@ -16,6 +16,8 @@ from clinic.extensions import db
 from clinic.models import AuditAction, AuditEntry, Clinic, RecoveryCode, Role, User
 from tests import factories
 from tests.auth import (
+    STEP,
+    Clock,
     field_errors,
     flashes,
     form_errors,
@@ -28,20 +30,7 @@ from tests.auth import (
 )
 from tests.conftest import ClinicTestClient
 
-# A fixed moment in the middle of a 30-second step, so that "now" never straddles two.
-START = 1_800_000_015.0
-STEP = 30
 OTHER_ADDRESS = {"REMOTE_ADDR": "203.0.113.9"}
-
-
-@dataclass
-class Clock:
-    """The time the two_factor module reads; tests move it instead of sleeping."""
-
-    now: float = START
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 @dataclass(frozen=True)
@@ -53,14 +42,6 @@ class People:
     owner_email: str
     therapist_id: int
     therapist_email: str
-
-
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    """Freeze the clock the codes and the pending sign-in marker are checked against."""
-    frozen = Clock()
-    monkeypatch.setattr(two_factor, "_now", lambda: frozen.now)
-    return frozen
 
 
 def make_people(app: Flask) -> People:

@@ -25,27 +25,20 @@ from clinic.database import utcnow
 from clinic.extensions import db
 from clinic.models import AuditEntry, Clinic, LoginSession, RecoveryCode, Role, User
 from tests import factories
-from tests.auth import field_errors, flashes, load_user, location, page, sign_in_form
+from tests.auth import (
+    STEP,
+    Clock,
+    field_errors,
+    flashes,
+    load_user,
+    location,
+    page,
+    sign_in_form,
+)
 from tests.conftest import ClinicTestClient
 from tests.test_migrations import empty_database_url, migration_app  # noqa: F401 (fixtures)
 
-START = 1_800_000_015.0
-STEP = 30
 HTTPS = {"base_url": "https://localhost"}
-
-
-@dataclass
-class Clock:
-    """The time the two_factor module reads; tests move it instead of sleeping."""
-
-    now: float = START
-
-
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    frozen = Clock()
-    monkeypatch.setattr(two_factor, "_now", lambda: frozen.now)
-    return frozen
 
 
 @dataclass(frozen=True)
