@@ -11,6 +11,8 @@ CHROMIUM ?= /usr/bin/chromium
 # pytest-xdist workers: one per core by default; PYTEST_WORKERS=0 runs in one process.
 PYTEST_WORKERS ?= auto
 PYTEST_PARALLEL := $(if $(filter 0,$(PYTEST_WORKERS)),,-n $(PYTEST_WORKERS) --dist worksteal)
+# The slowest tests of each run are listed at its end, to keep CI within its time.
+PYTEST_ARGS ?= --durations=15
 
 .PHONY: run test lint format chromium test-sqlite test-postgresql clean
 
