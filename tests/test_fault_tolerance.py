@@ -39,6 +39,8 @@ from tests.conftest import _fail_or_skip, extract_csrf, make_test_config
 
 GUNICORN = Path(sys.executable).with_name("gunicorn")
 PORTS = {"sqlite": 5701, "postgresql": 5702}
+# How long a killed server's worker may hold on to the port before the test gives up.
+PORT_RELEASE_SECONDS = 10
 SECRET_KEY = "fault-test-secret-key"
 ROUNDS = 3
 WRITERS = 2
@@ -165,13 +167,21 @@ class Server:
 
     def refuse_a_taken_port(self) -> None:
         # Another server on the port would answer in place of ours. SO_REUSEADDR as gunicorn
-        # sets it: connections the killed server left in TIME_WAIT do not count.
-        with socket.socket() as probe:
-            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            try:
-                probe.bind(("127.0.0.1", self.port))
-            except OSError as error:
-                pytest.fail(f"port {self.port} is taken ({error}): stop whatever serves on it")
+        # sets it: connections the killed server left in TIME_WAIT do not count. The killed
+        # server's worker may take a moment to die and let go of the socket: wait for it.
+        deadline = time.monotonic() + PORT_RELEASE_SECONDS
+        while True:
+            with socket.socket() as probe:
+                probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                try:
+                    probe.bind(("127.0.0.1", self.port))
+                    return
+                except OSError as error:
+                    if time.monotonic() > deadline:
+                        pytest.fail(
+                            f"port {self.port} is taken ({error}): stop whatever serves on it"
+                        )
+            time.sleep(0.1)
 
     def wait_until_serving(self) -> None:
         deadline = time.monotonic() + STARTUP_LIMIT_SECONDS
