@@ -15,7 +15,7 @@ from flask_login import login_user
 from clinic.audit.trail import Actor
 from clinic.auth import operations as auth_ops
 from clinic.clients import operations as client_ops
-from clinic.database import utcnow
+from clinic.clock import utcnow
 from clinic.domain.catalogue import Laterality, Pressure, Region, Side, Target, Technique
 from clinic.domain.homecare import Dose, ItemKind, safety_notes
 from clinic.domain.intake import AffectedKnee, KneeDiagnosis, KneePainCause, phone_digits

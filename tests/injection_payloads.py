@@ -20,7 +20,7 @@ from wtforms.fields.core import UnboundField
 
 from clinic.auth import two_factor
 from clinic.auth.views import PENDING_KEY
-from clinic.database import utcnow
+from clinic.clock import utcnow
 from clinic.domain.screening import OTTAWA_CRITERIA, QUESTIONS
 from clinic.extensions import db
 from clinic.forms import clean_text

@@ -23,7 +23,7 @@ from flask.sessions import SecureCookieSessionInterface
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from clinic.database import utcnow
+from clinic.clock import utcnow
 from clinic.extensions import login_manager
 
 bp = Blueprint("auth", __name__)

@@ -18,7 +18,7 @@ from zxcvbn import zxcvbn
 
 from clinic import clock
 from clinic.audit.trail import Actor, record_account_event, record_event
-from clinic.database import utcnow
+from clinic.clock import utcnow
 from clinic.domain.errors import RuleViolations
 from clinic.extensions import db
 from clinic.models import AuditAction, Clinic, LoginSession, Role, User

@@ -9,7 +9,7 @@ from datetime import timedelta
 from sqlalchemy import delete, select
 from werkzeug.datastructures import MultiDict
 
-from clinic.database import utcnow
+from clinic.clock import utcnow
 from clinic.extensions import db
 from clinic.models import FormStash, User
 

@@ -27,7 +27,7 @@ from clinic.auth.operations import (
     password_hash_profile,
     verify_password,
 )
-from clinic.database import utcnow
+from clinic.clock import utcnow
 from clinic.domain.errors import RuleViolations
 from clinic.extensions import db
 from clinic.models import AuditAction, RecoveryCode, User

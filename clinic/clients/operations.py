@@ -16,7 +16,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from clinic import clock
 from clinic.access import current_clinic_id, get_scoped_or_404, scoped
 from clinic.audit.trail import Actor, record_event
-from clinic.database import utcnow
+from clinic.clock import utcnow
 from clinic.domain.errors import Conflict
 from clinic.domain.intake import AffectedKnee, KneeDiagnosis, KneePainCause, phone_digits
 from clinic.domain.screening import Tier

@@ -14,7 +14,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from clinic.access import get_scoped_or_404, scoped
 from clinic.audit.trail import Actor, record_event
-from clinic.database import utcnow
+from clinic.clock import utcnow
 from clinic.domain.catalogue import Region
 from clinic.domain.errors import Conflict, Problem, RuleViolations, row_key
 from clinic.domain.homecare import (

@@ -12,7 +12,7 @@ from clinic import clock
 from clinic.audit.declared import PRINT, VIEW, audited, current_actor, not_audited
 from clinic.clients.operations import get_client_or_404
 from clinic.clients.pages import render_client_page
-from clinic.database import utcnow
+from clinic.clock import utcnow
 from clinic.domain.catalogue import Region
 from clinic.domain.errors import Conflict, RuleViolations
 from clinic.domain.homecare import Dose, describe_dose, safety_notes

@@ -13,7 +13,8 @@ from typing import Any
 from sqlalchemy import DDL, Delete, ForeignKey, Index, String, Update, event
 from sqlalchemy.orm import Mapped, ORMExecuteState, Session, mapped_column
 
-from clinic.database import UTCDateTime, enum_type, utcnow
+from clinic.clock import utcnow
+from clinic.database import UTCDateTime, enum_type
 from clinic.extensions import Base
 
 

@@ -21,7 +21,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from clinic.database import UTCDateTime, enum_type, utcnow
+from clinic.clock import utcnow
+from clinic.database import UTCDateTime, enum_type
 from clinic.domain.homecare import Each, ItemKind
 from clinic.extensions import Base
 from clinic.models.mixins import TimestampMixin

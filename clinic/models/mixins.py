@@ -6,7 +6,8 @@ from datetime import datetime
 
 from sqlalchemy.orm import Mapped, mapped_column
 
-from clinic.database import UTCDateTime, utcnow
+from clinic.clock import utcnow
+from clinic.database import UTCDateTime
 
 
 class TimestampMixin:

@@ -9,7 +9,8 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, Numeric, Text, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from clinic.database import UTCDateTime, enum_type, utcnow
+from clinic.clock import utcnow
+from clinic.database import UTCDateTime, enum_type
 from clinic.domain.catalogue import Side
 from clinic.domain.outcomes import Measure
 from clinic.extensions import Base

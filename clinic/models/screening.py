@@ -11,7 +11,8 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from clinic.database import UTCDateTime, enum_type, utcnow
+from clinic.clock import utcnow
+from clinic.database import UTCDateTime, enum_type
 from clinic.domain.screening import Tier
 from clinic.extensions import Base
 from clinic.models.user import User

@@ -8,7 +8,8 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from clinic.database import UTCDateTime, utcnow
+from clinic.clock import utcnow
+from clinic.database import UTCDateTime
 from clinic.extensions import Base
 
 

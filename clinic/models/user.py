@@ -8,7 +8,8 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from clinic.database import UTCDateTime, enum_type, utcnow
+from clinic.clock import utcnow
+from clinic.database import UTCDateTime, enum_type
 from clinic.extensions import Base
 from clinic.models.clinic import Clinic
 from clinic.models.mixins import TimestampMixin

@@ -9,7 +9,8 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, Text, event, inspect, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from clinic.database import IntEnumType, UTCDateTime, enum_type, utcnow
+from clinic.clock import utcnow
+from clinic.database import IntEnumType, UTCDateTime, enum_type
 from clinic.domain.catalogue import Pressure, Side, Target, Technique
 from clinic.domain.intake import AffectedKnee
 from clinic.domain.visits import (

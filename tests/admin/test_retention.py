@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from flask import Flask
 
 from clinic.admin import operations as ops
-from clinic.database import utcnow
+from clinic.clock import utcnow
 from clinic.extensions import db
 from clinic.models import AuditAction, AuditEntry, Client, Clinic
 from tests import factories

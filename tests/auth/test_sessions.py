@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import func, select, update
 
 from clinic import create_app
+from clinic.clock import utcnow
 from clinic.config import DefaultConfig
-from clinic.database import utcnow
 from clinic.domain.visits import VisitStatus
 from clinic.extensions import db
 from clinic.models import FormStash, LoginSession

@@ -21,7 +21,7 @@ from flask_migrate import downgrade, upgrade
 from sqlalchemy import select, update
 
 from clinic.auth import two_factor
-from clinic.database import utcnow
+from clinic.clock import utcnow
 from clinic.extensions import db
 from clinic.models import AuditEntry, Clinic, LoginSession, RecoveryCode, Role, User
 from tests import factories

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select, update
 
-from clinic.database import utcnow
+from clinic.clock import utcnow
 from clinic.domain.catalogue import Pressure, Side, Target, Technique
 from clinic.domain.visits import VisitStatus
 from clinic.extensions import db
