@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from flask import current_app, has_app_context
+from flask import current_app, has_app_context, has_request_context, request
 from sqlalchemy import DateTime, Engine, Enum, Integer, event
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.pool import ConnectionPoolEntry
@@ -86,7 +86,8 @@ def _configure_sqlite(dbapi_connection: Any, connection_record: ConnectionPoolEn
     cursor.execute("PRAGMA foreign_keys = ON")
     cursor.execute(f"PRAGMA busy_timeout = {_sqlite_busy_timeout_ms()}")
     cursor.execute("PRAGMA journal_mode = WAL")
-    # FULL: a committed visit note survives a power cut, not just a crash.
+    # FULL: a committed visit note survives a power cut, not just a crash. The begin hook
+    # below relaxes it for the transaction of a page view only.
     cursor.execute("PRAGMA synchronous = FULL")
     cursor.close()
 
@@ -116,9 +117,34 @@ def _sqlite_busy_timeout_ms() -> int:
     return SQLITE_BUSY_TIMEOUT_MS
 
 
+# Requests that only show something: their one write is the audit entry saying so.
+PAGE_VIEW_METHODS = frozenset({"GET", "HEAD"})
+
+
+def commit_waits_for_disk() -> bool:
+    """Return whether this transaction's commit must be on disk before the answer is sent.
+
+    Every change to a record (any POST: a note, a signature, a screening, an account) waits
+    for the disk, so it survives a power cut. A page view's transaction holds only its audit
+    entry (and the sign-in's "last seen" time): waiting for the disk there costs about a
+    millisecond on every page, and what a power cut in that millisecond could lose is the
+    entry of a view that was being answered. Such a commit still reaches the disk with the
+    next change or checkpoint, and nothing can be half-written: SQLite's WAL
+    (synchronous NORMAL) and PostgreSQL (synchronous_commit off) keep the database
+    consistent either way.
+    """
+    return not (has_request_context() and request.method in PAGE_VIEW_METHODS)
+
+
 @event.listens_for(Engine, "begin")
 def _begin_immediately(connection: Connection) -> None:
-    # A deferred transaction that later needs to write fails at once with "database is
-    # locked" instead of waiting; taking the write lock up front lets busy_timeout queue it.
+    durable = commit_waits_for_disk()
     if connection.dialect.name == "sqlite":
+        # The level can only change between transactions, so it is set on every begin.
+        connection.exec_driver_sql(f"PRAGMA synchronous = {'FULL' if durable else 'NORMAL'}")
+        # A deferred transaction that later needs to write fails at once with "database is
+        # locked" instead of waiting; taking the write lock up front lets busy_timeout queue
+        # it.
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+    elif connection.dialect.name == "postgresql" and not durable:
+        connection.exec_driver_sql("SET LOCAL synchronous_commit = off")

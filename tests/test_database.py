@@ -8,7 +8,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import event, func, select, text
 from sqlalchemy.exc import IntegrityError
 
 from clinic.database import normalise_database_url
@@ -88,3 +88,56 @@ def test_a_save_waits_for_a_busy_sqlite_writer_instead_of_failing(app, logged_in
     assert released.is_set(), "the save should have waited for the other writer"
     assert response.status_code == 302
     holder.close()
+
+
+def _statements_during(app, request):
+    sent: list[str] = []
+
+    def note(conn, cursor, statement, *args):
+        sent.append(" ".join(statement.split()))
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        response = request()
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+    return response, sent
+
+
+def test_a_page_view_commits_without_waiting_for_the_disk_a_change_waits(
+    app, client, clinic_world, backend
+):
+    a = clinic_world.a
+    factories.sign_in(app, client, a.therapist_id)
+    client.get("/clients/")
+
+    shown, view_statements = _statements_during(app, lambda: client.get("/clients/"))
+    saved, save_statements = _statements_during(
+        app, lambda: client.post("/clients/new", data=factories.intake_form_data(last_name="Kept"))
+    )
+
+    assert shown.status_code == 200
+    assert saved.status_code == 302
+    assert any(s.startswith("INSERT INTO audit_entries") for s in view_statements)
+    if backend == "sqlite":
+        # The level is set before each transaction begins: it cannot change inside one.
+        assert view_statements[:2] == ["PRAGMA synchronous = NORMAL", "BEGIN IMMEDIATE"]
+        assert save_statements[:2] == ["PRAGMA synchronous = FULL", "BEGIN IMMEDIATE"]
+    else:
+        assert view_statements[0] == "SET LOCAL synchronous_commit = off"
+        assert not any("synchronous_commit" in s for s in save_statements)
+    with app.app_context():
+        kept = db.session.scalar(select(func.count()).where(Client.last_name == "Kept"))
+        assert kept == 1
+
+
+def test_work_outside_a_request_always_waits_for_the_disk(app, backend):
+    with app.app_context():
+        _, sent = _statements_during(app, lambda: db.session.execute(text("SELECT 1")))
+        db.session.rollback()
+    if backend == "sqlite":
+        assert sent[:2] == ["PRAGMA synchronous = FULL", "BEGIN IMMEDIATE"]
+    else:
+        assert not any("synchronous_commit" in s for s in sent)

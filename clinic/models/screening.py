@@ -46,6 +46,10 @@ class ScreeningConfirmation(Base):
     __tablename__ = "screening_confirmations"
     __table_args__ = (
         Index("ix_screening_confirmations_client_id_confirmed_on", "client_id", "confirmed_on"),
+        # The screening in force asks for its latest confirmation on every client page.
+        Index(
+            "ix_screening_confirmations_screening_id_confirmed_on", "screening_id", "confirmed_on"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
