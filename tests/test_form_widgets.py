@@ -1,0 +1,67 @@
+"""Select lists are drawn by QuickSelect: the same markup as WTForms' own widget, made once."""
+
+from __future__ import annotations
+
+import pytest
+from markupsafe import Markup
+from werkzeug.datastructures import MultiDict
+from wtforms import Form, SelectField
+from wtforms.fields.choices import SelectChoice
+from wtforms.widgets import Select
+
+from clinic.forms import QUICK_SELECT, ClinicForm, QuickSelect
+from clinic.visits.forms import EntryForm, VisitForm
+
+CHOICES = [
+    SelectChoice("", "Choose…"),
+    SelectChoice("a&b", "Less <than> & more"),
+    SelectChoice('say "hi"', "It's quoted"),
+    SelectChoice("bold", Markup("<b>already safe</b>")),
+    SelectChoice("plain"),
+]
+
+
+class Sample(Form):  # type: ignore[misc]
+    choice = SelectField("Choice", choices=CHOICES)
+    number = SelectField(
+        "Number", choices=[SelectChoice(1, "one"), SelectChoice(2, "two")], coerce=int
+    )
+    with_attributes = SelectField(
+        "With attributes",
+        choices=[
+            SelectChoice("x", "X", render_kw={"disabled": "disabled"}),
+            SelectChoice("y", "Y"),
+        ],
+    )
+
+
+@pytest.mark.parametrize(
+    "posted",
+    [{}, {"choice": "a&b", "number": "2"}, {"choice": 'say "hi"', "with_attributes": "y"},
+     {"choice": "<script>", "number": "9"}],
+)  # fmt: skip
+def test_quick_select_draws_exactly_what_wtforms_draws(posted: dict[str, str]) -> None:
+    form = Sample(MultiDict(posted))
+    for field in form:
+        expected = Select()(field, class_="input", **{"aria-invalid": "true"})
+        drawn = QUICK_SELECT(field, class_="input", **{"aria-invalid": "true"})
+        assert drawn == expected
+        assert isinstance(drawn, Markup)
+
+
+def test_the_selected_option_changes_with_the_data_not_the_cache() -> None:
+    first = QUICK_SELECT(Sample(MultiDict({"choice": "a&b"})).choice)
+    second = QUICK_SELECT(Sample(MultiDict({"choice": "plain"})).choice)
+    assert '<option selected value="a&amp;b">' in first
+    assert '<option value="a&amp;b">' in second
+    assert '<option selected value="plain">plain</option>' in second
+
+
+def test_the_app_forms_and_visit_rows_use_quick_select(app) -> None:
+    with app.test_request_context():
+        visit_form = VisitForm(meta={"csrf": False})
+        row = EntryForm()
+    assert isinstance(visit_form.swelling.widget, QuickSelect)
+    for name in ("technique", "target", "side", "pressure"):
+        assert isinstance(row[name].widget, QuickSelect)
+    assert issubclass(VisitForm, ClinicForm)
