@@ -44,6 +44,7 @@ from flask_login import login_user
 from clinic import create_app
 from clinic.auth.operations import hash_password
 from clinic.domain.catalogue import Laterality, Pressure, Region, Side, Target, Technique
+from clinic.domain.client_search import client_search_text
 from clinic.domain.homecare import ITEMS, assess_item, safety_notes
 from clinic.domain.intake import AffectedKnee, KneeDiagnosis, KneePainCause, phone_digits
 from clinic.domain.outcomes import (
@@ -577,13 +578,16 @@ def seed(app: Flask, options: Options) -> Seeded:
                                     client_id, therapist, latest, plan_day)  # fmt: skip
                 seeded.plans_to_issue.append((plan_id, client_id, therapist))
 
+        email = f"{first}.{last}{number}@example.com".lower()
+        digits = phone_digits(phone)
         out.add(
             t_client,
             {
                 "id": client_id, "clinic_id": seeded.clinic_id, "first_name": first,
                 "last_name": last, "date_of_birth": birth, "gender": "", "phone": phone,
-                "phone_digits": phone_digits(phone),
-                "email": f"{first}.{last}{number}@example.com".lower(),
+                "phone_digits": digits, "email": email,
+                # As the app's before_insert event sets it (clinic.models.client).
+                "search_text": client_search_text(first, last, email, digits),
                 "address": f"{rng.randint(1, 250)} {rng.choice(LAST_NAMES)} Road",
                 "emergency_contact_name": f"{rng.choice(FIRST_NAMES)} {last}",
                 "emergency_contact_phone": f"555 {rng.randint(100, 999)} {rng.randint(1000, 9999)}",

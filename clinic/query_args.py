@@ -56,9 +56,22 @@ def version_of(text: object) -> int | None:
     return int(text)
 
 
-def paginate(statement: Select[Any], *, page: int, per_page: int) -> Pagination:
-    """Return one page of a SELECT's rows; a page past the last one gives the last one."""
+def paginate(
+    statement: Select[Any], *, page: int, per_page: int, total: int | None = None
+) -> Pagination:
+    """Return one page of a SELECT's rows; a page past the last one gives the last one.
+
+    `total`, when the caller knows how many rows the SELECT gives (a kept count), saves the
+    COUNT query, whose cost grows with the rows counted.
+    """
     page = min(max(page, 1), MAX_PAGE)
+    if total is not None:
+        last = max((total + per_page - 1) // per_page, 1)
+        pagination = db.paginate(
+            statement, page=min(page, last), per_page=per_page, error_out=False, count=False
+        )
+        pagination.total = total
+        return pagination
     pagination = db.paginate(statement, page=page, per_page=per_page, error_out=False, count=True)
     if page > 1 and page > pagination.pages:
         pagination = db.paginate(

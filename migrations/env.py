@@ -46,6 +46,16 @@ def run_migrations_online():
     conf_args = dict(current_app.extensions["migrate"].configure_args)
     conf_args.setdefault("process_revision_directives", process_revision_directives)
     conf_args.setdefault("compare_type", True)
+    # The client search index (FTS5 tables, a GIN index) is made beside the models by its
+    # migration: autogenerate must not offer to drop it.
+    from clinic.models.client import is_client_search_index
+
+    conf_args.setdefault(
+        "include_name",
+        lambda name, type_, parents: not (
+            type_ in ("table", "index") and is_client_search_index(name)
+        ),
+    )
 
     with target_db.engine.connect() as connection:
         sqlite = connection.dialect.name == "sqlite"

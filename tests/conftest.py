@@ -304,3 +304,35 @@ def failing_audit(app: Flask, backend: str) -> Iterator[Callable[[AuditAction], 
         if backend != "sqlite" and made:
             connection.exec_driver_sql("DROP FUNCTION IF EXISTS audit_insert_fails()")
     engine.dispose()
+
+
+@pytest.fixture
+def empty_database_url(backend: str, database_template: str, tmp_path: Path) -> Iterator[str]:
+    """An empty database of the backend under test, with no tables at all."""
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_path / 'migrations.sqlite3'}"
+        return
+    # A database of its own, so the suite's shared schema is left alone.
+    url = sa.make_url(database_template)
+    name = f"{url.database}_migrations"
+    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
+            connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    except sa.exc.DBAPIError as error:
+        admin.dispose()
+        _fail_or_skip(f"cannot create a scratch database for migration tests: {error.orig}")
+    yield url.set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
+def migration_app(empty_database_url: str) -> Iterator[Flask]:
+    app = create_app(make_test_config(empty_database_url))
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()

@@ -11,19 +11,23 @@ from typing import Any
 
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.orm.exc import StaleDataError
 
 from clinic import clock
 from clinic.access import current_clinic_id, get_scoped_or_404, scoped
 from clinic.audit.trail import Actor, record_event
 from clinic.clock import utcnow
+from clinic.domain.client_search import SearchWord, fts5_query, read_search_words
 from clinic.domain.errors import Conflict
 from clinic.domain.intake import AffectedKnee, KneeDiagnosis, KneePainCause, phone_digits
 from clinic.domain.screening import Tier
 from clinic.domain.screening_status import DEFAULT_VALID_DAYS
 from clinic.extensions import db
 from clinic.models import AuditAction, Client, Visit
+from clinic.models.client import client_search_table
 from clinic.query_args import paginate
+from clinic.tallies import active_clients_with_tier, client_tally
 from clinic.transaction import operation
 
 
@@ -179,17 +183,46 @@ def unarchive_client(actor: Actor, client: Client, expected_version: int | None)
         db.session.flush()
 
 
-def _word_condition(word: str) -> ColumnElement[bool]:
-    lowered = word.lower()
-    conditions: list[ColumnElement[bool]] = [
-        func.lower(Client.first_name).contains(lowered, autoescape=True),
-        func.lower(Client.last_name).contains(lowered, autoescape=True),
-        func.lower(Client.email).contains(lowered, autoescape=True),
-    ]
-    digits = phone_digits(word)
-    if len(digits) >= 3:
-        conditions.append(Client.phone_digits.contains(digits, autoescape=True))
-    return or_(*conditions)
+def _contains(column: InstrumentedAttribute[str], text: str) -> ColumnElement[bool]:
+    # One bound pattern rather than '%' || text || '%', so PostgreSQL plans the trigram index
+    # for its value; "/" escapes the characters LIKE would read as wildcards.
+    escaped = text.replace("/", "//").replace("%", "/%").replace("_", "/_")
+    return column.like(f"%{escaped}%", escape="/")
+
+
+def _word_condition(word: SearchWord) -> ColumnElement[bool]:
+    # The exact test on both databases; on PostgreSQL the trigram index serves it directly.
+    condition = _contains(Client.search_text, word.needle)
+    if word.phone_digits:
+        # The digits are in the search text too: that part is for the index.
+        phone = and_(
+            _contains(Client.search_text, word.phone_digits),
+            _contains(Client.phone_digits, word.phone_digits),
+        )
+        condition = or_(condition, phone)
+    return condition
+
+
+def _clients_matching(words: list[SearchWord]) -> Select[Client]:
+    if not words:
+        return scoped(Client)
+    conditions = and_(*(_word_condition(word) for word in words))
+    if db.session.get_bind().dialect.name != "sqlite":
+        return scoped(Client).where(conditions)
+    # SQLite cannot index LIKE '%...%': the FTS5 table finds the candidate rows, the conditions
+    # then decide. Without statistics SQLite would rather read every client of the clinic
+    # through the clinic index and ask FTS5 about each one; "+ 0" keeps it from that index,
+    # so the plan starts from the matches (the clinic condition is scoped()'s, written out).
+    index = client_search_table
+    return (
+        select(Client)
+        .join(index, index.c.rowid == Client.id)
+        .where(
+            index.c.search_text.match(fts5_query(words)),
+            Client.clinic_id + 0 == current_clinic_id(),
+            conditions,
+        )
+    )
 
 
 class ScreeningFilter(enum.StrEnum):
@@ -234,17 +267,19 @@ def search_clients_query(
     today: date | None = None,
     valid_days: int = DEFAULT_VALID_DAYS,
 ) -> Select[Client]:
-    """Return the clinic's clients matching every word of a search, sorted by last name."""
-    statement = scoped(Client)
+    """Return the clinic's clients matching every word of a search, sorted by last name.
+
+    A word of three or more characters is found anywhere in a first name, last name or email,
+    or (with three or more digits) in the phone number's digits; a shorter word where a word
+    of the names or the email starts. Both through an index (clinic.domain.client_search).
+    """
+    statement = _clients_matching(read_search_words(query))
     if screening is not None:
         statement = statement.where(
             _screening_condition(screening, today or clock.today(), valid_days)
         )
     if not include_archived:
         statement = statement.where(Client.archived_at.is_(None))
-    words = query.split()
-    if words:
-        statement = statement.where(and_(*(_word_condition(word) for word in words[:8])))
     return statement.order_by(
         func.lower(Client.last_name), func.lower(Client.first_name), Client.id
     )
@@ -266,7 +301,21 @@ def search_clients(
     )
     if only_ids is not None:
         statement = statement.where(Client.id.in_(sorted(only_ids)))
-    return paginate(statement, page=page, per_page=per_page)
+    total = None
+    if only_ids is None and not read_search_words(query):
+        total = _kept_count(screening, include_archived=include_archived)
+    return paginate(statement, page=page, per_page=per_page, total=total)
+
+
+def _kept_count(screening: ScreeningFilter | None, *, include_archived: bool) -> int | None:
+    """Return how many clients the list shows from the kept counts, when they hold it."""
+    tally = client_tally(current_clinic_id())
+    if screening is None:
+        return tally.active_clients + (tally.archived_clients if include_archived else 0)
+    if include_archived or screening is ScreeningFilter.OUT_OF_DATE:
+        return None  # the counts are of active clients by tier: COUNT instead
+    tier = None if screening is ScreeningFilter.NONE else Tier(screening.value)
+    return active_clients_with_tier(tally, tier)
 
 
 def last_visit_dates(client_ids: Sequence[int]) -> dict[int, date]:
@@ -289,5 +338,4 @@ def last_visit_dates(client_ids: Sequence[int]) -> dict[int, date]:
 
 def count_archived_clients() -> int:
     """Return how many of the clinic's clients are archived."""
-    statement = scoped(Client).where(Client.archived_at.is_not(None)).subquery()
-    return db.session.scalar(select(func.count()).select_from(statement)) or 0
+    return client_tally(current_clinic_id()).archived_clients

@@ -19,6 +19,7 @@ from clinic.models.screening import (
     ScreeningConfirmation,
 )
 from clinic.models.stash import FormStash
+from clinic.models.tally import ClinicTally, VisitMonthTally
 from clinic.models.user import LoginSession, RecoveryCode, Role, User
 from clinic.models.visit import Addendum, SignedVisitError, TechniqueEntry, Visit, VisitFollowUp
 
@@ -30,6 +31,7 @@ __all__ = [
     "Clearance",
     "Client",
     "Clinic",
+    "ClinicTally",
     "FindingOverride",
     "FormStash",
     "HomeCarePlan",
@@ -51,4 +53,5 @@ __all__ = [
     "User",
     "Visit",
     "VisitFollowUp",
+    "VisitMonthTally",
 ]

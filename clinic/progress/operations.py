@@ -32,6 +32,7 @@ from clinic.domain.screening import Tier
 from clinic.domain.visits import VisitStatus
 from clinic.extensions import db
 from clinic.models import AuditAction, Client, OutcomeAssessment, PainLogEntry, User, Visit
+from clinic.tallies import active_clients_with_tier, client_tally, visits_in_month
 from clinic.transaction import operation
 
 PAIN_SCORES = range(0, 11)
@@ -460,28 +461,10 @@ def _compute_pain_by_client(clinic_id: int, only: set[int] | None) -> dict[int, 
 def load_overview(user: User, today: date) -> Overview:
     """Count what the home page shows: clients, visits, unsigned notes, flags, improvement."""
     clinic_id = current_clinic_id()
-    active = (
-        db.session.scalar(
-            select(func.count(Client.id)).where(
-                Client.clinic_id == clinic_id, Client.archived_at.is_(None)
-            )
-        )
-        or 0
-    )
-    month_start = today.replace(day=1)
-    visits = (
-        db.session.scalar(
-            select(func.count(Visit.id)).where(
-                # "+ 0": the month's visits through the date index, not every visit of the
-                # clinic through the clinic index (SQLite has no statistics to tell).
-                Visit.clinic_id + 0 == clinic_id,
-                Visit.discarded_at.is_(None),
-                Visit.visit_on >= month_start,
-                Visit.visit_on <= today,
-            )
-        )
-        or 0
-    )
+    # Counts kept by the database (clinic.models.tally): one row each, however many clients.
+    tally = client_tally(clinic_id)
+    active = tally.active_clients
+    visits = visits_in_month(clinic_id, today)
     unsigned_filter = and_(
         Visit.clinic_id == clinic_id,
         Visit.discarded_at.is_(None),
@@ -490,16 +473,11 @@ def load_overview(user: User, today: date) -> Overview:
     if not user.is_owner:
         unsigned_filter = and_(unsigned_filter, Visit.therapist_id == user.id)
     unsigned = db.session.scalar(select(func.count(Visit.id)).where(unsigned_filter)) or 0
-    flagged_rows = db.session.execute(
-        select(Client.screening_tier, func.count(Client.id))
-        .where(
-            Client.clinic_id == clinic_id,
-            Client.archived_at.is_(None),
-            Client.screening_tier.in_([Tier.REFER, Tier.AVOID_LOCAL, Tier.MODIFY]),
-        )
-        .group_by(Client.screening_tier)
-    ).all()
-    flagged = {Tier(str(tier)): int(count) for tier, count in flagged_rows}
+    flagged = {
+        tier: count
+        for tier in (Tier.REFER, Tier.AVOID_LOCAL, Tier.MODIFY)
+        if (count := active_clients_with_tier(tally, tier))
+    }
     pain = _first_and_last_pain()
     return Overview(
         active_clients=active,
