@@ -132,6 +132,7 @@ def page_urls(records: Records) -> dict[str, str]:
         "client list": "/clients/",
         "client search": "/clients/?q=client",
         "client page": client,
+        "client's visits list": f"{client}/visits/",
         "visit note": f"{client}/visits/{records.signed_visit_id}",
         "new visit form": f"{client}/visits/new",
         "new visit form from the last visit": f"{client}/visits/new?from_last=1",
@@ -179,8 +180,11 @@ def test_main_pages_send_as_many_queries_for_many_records_as_for_few(
     # The large data set really is larger where it matters to the pages.
     listing = client.get("/clients/").get_data(as_text=True)
     assert listing.count("/clients/") > 25
-    note_list = client.get(f"/clients/{records.client_id}").get_data(as_text=True)
-    assert note_list.count("/visits/") >= 40
+    # The client page shows the latest visits and links to the rest, which are paged.
+    client_page = client.get(f"/clients/{records.client_id}").get_data(as_text=True)
+    assert "All 40 visits" in client_page
+    visits_list = client.get(f"/clients/{records.client_id}/visits/").get_data(as_text=True)
+    assert "Page 1 of 2" in visits_list
 
 
 def test_the_counter_sees_a_query_per_row(app: Flask, counter: QueryCounter) -> None:

@@ -22,7 +22,13 @@ from clinic.progress.operations import improved_client_ids
 from clinic.query_args import page_arg
 from clinic.screening.forms import ConfirmNoChangesForm
 from clinic.screening.operations import refresh_due_clients
-from clinic.visits.operations import check_visit_can_start, list_client_visits, list_open_flags
+from clinic.visits.operations import (
+    check_visit_can_start,
+    count_client_visits,
+    list_older_drafts,
+    list_open_flags,
+    list_recent_visits,
+)
 
 
 def _search_details() -> str:
@@ -102,15 +108,19 @@ def new() -> str | Response:
 @bp.get("/<int:client_id>")
 @audited(VIEW, "client", "Client page", record="client_id")
 def detail(client_id: int) -> str:
-    """Show a client's record."""
+    """Show a client's record, with the latest visits (the rest are a link away)."""
     client = ops.get_client_or_404(client_id)
+    # Loaded once, for the gate, the header, the screening panel and home care alike.
     blockers, current = check_visit_can_start(client, current_user.clinic, clock.today())
+    visits = list_recent_visits(client)
     return render_client_page(
         "clients/detail.html",
         client,
         current=current,
         confirm_form=ConfirmNoChangesForm(),
-        visits=list_client_visits(client),
+        visits=visits,
+        older_drafts=list_older_drafts(client, visits),
+        visit_count=count_client_visits(client),
         open_flags=list_open_flags(client),
         visit_blockers=blockers,
         homecare=summarise_client_homecare(client, current),

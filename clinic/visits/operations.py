@@ -8,7 +8,8 @@ from datetime import date, time
 from typing import Any
 
 from flask import abort
-from sqlalchemy import select
+from flask_sqlalchemy.pagination import Pagination
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import lazyload
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -43,6 +44,7 @@ from clinic.models import (
     Visit,
     VisitFollowUp,
 )
+from clinic.query_args import paginate
 from clinic.screening.operations import CurrentScreening, load_current_screening
 from clinic.transaction import operation
 
@@ -417,25 +419,64 @@ def list_follow_ups(visit: Visit) -> Sequence[VisitFollowUp]:
     ).all()
 
 
-def list_client_visits(client: Client) -> Sequence[Visit]:
-    """Return a client's visits, newest first, drafts included, discarded drafts left out."""
-    return db.session.scalars(
+# The client page shows the latest visits; the rest are on the client's visit list, by page.
+RECENT_VISITS = 10
+
+
+def _client_visits(client: Client) -> Select[Visit]:
+    return (
         scoped(Visit)
         .where(Visit.client_id == client.id, Visit.discarded_at.is_(None))
         .order_by(Visit.visit_on.desc(), Visit.start_time.desc(), Visit.id.desc())
+    )
+
+
+def list_recent_visits(client: Client, limit: int = RECENT_VISITS) -> Sequence[Visit]:
+    """Return a client's latest visits, newest first, drafts included, discarded ones left out."""
+    # The limit is in the SQL: the page reads as many rows for a long history as for a short one.
+    return db.session.scalars(_client_visits(client).limit(limit)).all()
+
+
+def list_older_drafts(client: Client, shown: Sequence[Visit]) -> Sequence[Visit]:
+    """Return the client's unsigned drafts that are not among the visits shown, newest first."""
+    # A note left unsigned must stay in sight on the client page, however far back it is.
+    return db.session.scalars(
+        _client_visits(client).where(
+            Visit.status == VisitStatus.DRAFT, Visit.id.not_in([visit.id for visit in shown])
+        )
     ).all()
+
+
+def count_client_visits(client: Client) -> int:
+    """Return how many visits a client has, drafts included, discarded drafts left out."""
+    return (
+        db.session.scalar(
+            select(func.count(Visit.id)).where(
+                Visit.clinic_id == client.clinic_id,
+                Visit.client_id == client.id,
+                Visit.discarded_at.is_(None),
+            )
+        )
+        or 0
+    )
+
+
+def page_client_visits(client: Client, *, page: int, per_page: int) -> Pagination:
+    """Return one page of a client's visits, newest first, drafts included."""
+    return paginate(_client_visits(client), page=page, per_page=per_page)
 
 
 def list_open_flags(client: Client) -> Sequence[Visit]:
     """Return the client's flagged visits that have no follow-up note yet."""
-    followed = select(VisitFollowUp.visit_id)
+    # A correlated NOT EXISTS reads the follow-ups of these visits only, not the clinic's all.
+    followed = select(VisitFollowUp.id).where(VisitFollowUp.visit_id == Visit.id).exists()
     return db.session.scalars(
         scoped(Visit)
         .where(
             Visit.client_id == client.id,
             Visit.discarded_at.is_(None),
             Visit.adverse_flag.is_(True),
-            Visit.id.not_in(followed),
+            ~followed,
         )
         .order_by(Visit.visit_on.desc())
     ).all()
@@ -470,7 +511,5 @@ def list_visits_between(first: date, last: date) -> Sequence[Visit]:
 
 def last_visit(client: Client) -> Visit | None:
     """Return the client's most recent visit with entries, to start the next one from."""
-    for visit in list_client_visits(client):
-        if visit.entries:
-            return visit
-    return None
+    with_entries = select(TechniqueEntry.id).where(TechniqueEntry.visit_id == Visit.id).exists()
+    return db.session.scalars(_client_visits(client).where(with_entries).limit(1)).first()

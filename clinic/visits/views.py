@@ -23,6 +23,7 @@ from clinic.domain.visits import AFTERCARE, ENTRY_FIELDS, visit_reminders
 from clinic.forms import apply_violations
 from clinic.models import Client, Visit
 from clinic.pdf import render_pdf
+from clinic.query_args import page_arg
 from clinic.screening.operations import CurrentScreening
 from clinic.transaction import release_read
 from clinic.visits import bp
@@ -92,6 +93,9 @@ def _render_form(
     extra.setdefault("row_template", EntryForm(prefix="entries-__index__-"))
     if limits is None and visit is not None:
         limits = ops.load_visit_day_screening(visit, current_user.clinic)
+    if limits is not None and visit is not None and visit.visit_on == clock.today():
+        # Today's visit: the header's screening is the same one, so it is not loaded again.
+        extra.setdefault("current", limits)
     page = render_client_page(
         "visits/form.html",
         client,
@@ -409,6 +413,27 @@ def aftercare_pdf(client_id: int, visit_id: int) -> Response:
         pdf,
         mimetype="application/pdf",
         headers={"Content-Disposition": f'inline; filename="{filename}"'},
+    )
+
+
+VISITS_PER_PAGE = 25
+
+
+def _page_details() -> str:
+    page = page_arg()
+    return f"page {page}" if page > 1 else ""
+
+
+@bp.get("/clients/<int:client_id>/visits/")
+@audited(VIEW, "visit_list", "Client's visits list", details=_page_details)
+def index(client_id: int) -> str:
+    """List all of a client's visits, newest first, a page at a time."""
+    client = get_client_or_404(client_id)
+    return render_client_page(
+        "visits/client_visits.html",
+        client,
+        pagination=ops.page_client_visits(client, page=page_arg(), per_page=VISITS_PER_PAGE),
+        open_flags=ops.list_open_flags(client),
     )
 
 
