@@ -1,4 +1,4 @@
-"""Indexes for speed at scale: a screening's confirmations, clients due a tier refresh.
+"""Indexes for speed at scale: a screening's confirmations, by day.
 
 Revision ID: b7d3f2a8c615
 Revises: 9d4b2e6f1a37
