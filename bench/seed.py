@@ -831,7 +831,7 @@ def main() -> None:
         migrated = time.perf_counter()
         print(f"  schema migrated in {migrated - started:.1f} s", flush=True)
         seeded = seed(app, options)
-        reset_sequences(db.engine, [t.name for t in db.metadata.sorted_tables])
+        reset_sequences(db.engine, [t.name for t in db.metadata.sorted_tables if "id" in t.c])
         inserted = time.perf_counter()
         print(f"  rows inserted in {inserted - migrated:.1f} s", flush=True)
         issued = issue_handouts(app, seeded, options.handouts, random.Random(options.seed + 1))
