@@ -758,8 +758,15 @@ def prepare_schema(app: Flask, force: bool) -> None:
         reflected.reflect(engine)
         with engine.begin() as connection:
             reflected.drop_all(connection)
-            if engine.dialect.name == "postgresql":
-                connection.execute(sa.text("DROP FUNCTION IF EXISTS audit_entries_refuse_change()"))
+    if force and engine.dialect.name == "postgresql":
+        # Trigger functions outlive their tables; the migrations make them again.
+        with engine.begin() as connection:
+            for function in (
+                "audit_entries_refuse_change",
+                "clients_keep_tally",
+                "visits_keep_tally",
+            ):
+                connection.execute(sa.text(f"DROP FUNCTION IF EXISTS {function}()"))
     flask_migrate.upgrade()
 
 
