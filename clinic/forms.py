@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
 
 from flask_wtf import FlaskForm
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from wtforms import Field, FieldList, FormField, PasswordField
 from wtforms.fields.choices import SelectChoice
-from wtforms.widgets import Select
+from wtforms.widgets import Input, Select
+from wtforms.widgets.core import clean_key
 
 from clinic.domain.errors import RuleViolations
 
@@ -66,10 +68,58 @@ class QuickSelect(Select):  # type: ignore[misc]
 QUICK_SELECT = QuickSelect()
 
 
+def quick_html_params(**attributes: Any) -> Markup:
+    """Return what WTForms' html_params returns, without its per-attribute Markup.format.
+
+    Sorted by name, `class_` and friends lose the underscore, data_ and aria_ names take
+    hyphens, True gives the bare name and False nothing; values are escaped, a double quote
+    in a Markup value included.
+    """
+    parts = []
+    for key, value in sorted(attributes.items()):
+        name = clean_key(key)
+        if value is True:
+            parts.append(str(escape(name)))
+        elif value is not False:
+            text = str(escape(value)).replace('"', "&quot;")
+            parts.append(f'{escape(name)}="{text}"')
+    return Markup(" ".join(parts))  # noqa: S704 (every part escaped above)
+
+
+# WTForms' Input widgets call self.html_params, made to be replaced in a subclass.
+_QUICK_INPUT_CLASSES: dict[type[Input], type[Input]] = {}
+_QUICK_INPUTS: dict[int, tuple[Input, Input]] = {}
+
+
+def _quick_input(widget: Input) -> Input:
+    kept = _QUICK_INPUTS.get(id(widget))
+    if kept is not None and kept[0] is widget:
+        return kept[1]
+    original = type(widget)
+    quick_class = _QUICK_INPUT_CLASSES.get(original)
+    if quick_class is None:
+        quick_class = type(
+            f"Quick{original.__name__}",
+            (original,),
+            {"html_params": staticmethod(quick_html_params)},
+        )
+        _QUICK_INPUT_CLASSES[original] = quick_class
+    quick = copy.copy(widget)
+    quick.__class__ = quick_class
+    # Widgets are shared by every form of a class, so one quick copy each is kept.
+    _QUICK_INPUTS[id(widget)] = (widget, quick)
+    return quick
+
+
 def with_quick_select(field: Field) -> Field:
-    """Give a bound single select field the QuickSelect widget (forms' bind_field calls it)."""
+    """Give a bound field the quick widgets: QuickSelect, and inputs with quick_html_params.
+
+    Forms' bind_field calls it; what the widgets draw is unchanged.
+    """
     if type(field.widget) is Select and not field.widget.multiple:
         field.widget = QUICK_SELECT
+    elif isinstance(field.widget, Input):
+        field.widget = _quick_input(field.widget)
     return field
 
 

@@ -1,15 +1,18 @@
-"""Select lists are drawn by QuickSelect: the same markup as WTForms' own widget, made once."""
+"""Selects and inputs are drawn by quick widgets: the same markup as WTForms' own, made faster."""
 
 from __future__ import annotations
+
+import copy
 
 import pytest
 from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
 from wtforms import Form, SelectField
 from wtforms.fields.choices import SelectChoice
-from wtforms.widgets import Select
+from wtforms.widgets import Input, Select
+from wtforms.widgets.core import html_params
 
-from clinic.forms import QUICK_SELECT, ClinicForm, QuickSelect
+from clinic.forms import QUICK_SELECT, ClinicForm, QuickSelect, quick_html_params
 from clinic.visits.forms import EntryForm, VisitForm
 
 CHOICES = [
@@ -65,3 +68,32 @@ def test_the_app_forms_and_visit_rows_use_quick_select(app) -> None:
     for name in ("technique", "target", "side", "pressure"):
         assert isinstance(row[name].widget, QuickSelect)
     assert issubclass(VisitForm, ClinicForm)
+
+
+ATTRIBUTE_SETS = [
+    {},
+    {"class_": "input", "aria_describedby": "a-help b-error", "aria_invalid": "true"},
+    {"data_row_index": 3, "required": True, "readonly": False, "placeholder": 'say "hi" & <go>'},
+    {"value": Markup('<b>"kept"</b>'), "for_": "x", "autocomplete": "off"},
+]
+
+
+@pytest.mark.parametrize("attributes", ATTRIBUTE_SETS)
+def test_quick_html_params_gives_wtforms_own_attributes(attributes: dict[str, object]) -> None:
+    assert quick_html_params(**attributes) == html_params(**attributes)
+
+
+@pytest.mark.parametrize("posted", [{}, {"visit_on": "2026-12-01", "length_minutes": "45<"}])
+def test_every_input_of_the_visit_form_is_drawn_as_wtforms_draws_it(app, posted) -> None:
+    with app.test_request_context(method="POST", data=posted):
+        form = VisitForm(meta={"csrf": False})
+        fields = [*form, *form.entries[0].form]
+        inputs = [f for f in fields if isinstance(f.widget, Input)]
+        assert len(inputs) > 8
+        for field in inputs:
+            assert type(field.widget).html_params is not Input.html_params
+            quick = field(class_="input", **{"aria-invalid": "true"})
+            original = copy.copy(field.widget)
+            original.__class__ = type(field.widget).__mro__[1]
+            field.widget = original
+            assert field(class_="input", **{"aria-invalid": "true"}) == quick
