@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from flask import abort
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, or_, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from clinic.access import get_scoped_or_404, scoped
@@ -268,18 +268,6 @@ def _in_force(client: Client, day: date) -> _InForce | None:
     )
 
 
-def _dvt_last_asked_on(screening: Screening, day: date) -> date:
-    # Every screening asks the clot question, so the screening's own day counts, as does any
-    # later "no changes" confirmation up to the day in question.
-    confirmed = db.session.scalar(
-        select(func.max(ScreeningConfirmation.confirmed_on)).where(
-            ScreeningConfirmation.screening_id == screening.id,
-            ScreeningConfirmation.confirmed_on <= day,
-        )
-    )
-    return max(screening.taken_on, confirmed) if confirmed else screening.taken_on
-
-
 def load_current_screening(client: Client, clinic: Clinic, today: date) -> CurrentScreening:
     """Return the screening in force on a day: the latest taken on or before it, with that
     day's clearances, overrides and status, and the referrals of earlier screenings still open.
@@ -297,13 +285,6 @@ def load_current_screening(client: Client, clinic: Clinic, today: date) -> Curre
         )
         return CurrentScreening(None, None, status, (), (), None)
     screening = found.screening
-    status = assess_screening_status(
-        taken_on=screening.taken_on,
-        dvt_last_asked_on=_dvt_last_asked_on(screening, today),
-        today=today,
-        valid_days=clinic.screening_valid_days,
-    )
-    overrides = [o for o in list_overrides(screening) if o.visit_on == today]
     confirmation = db.session.scalars(
         scoped(ScreeningConfirmation)
         .where(
@@ -313,6 +294,22 @@ def load_current_screening(client: Client, clinic: Clinic, today: date) -> Curre
         .order_by(ScreeningConfirmation.confirmed_on.desc(), ScreeningConfirmation.id.desc())
         .limit(1)
     ).first()
+    # Every screening asks the clot question, so the screening's own day counts, as does the
+    # latest "no changes" confirmation up to the day in question.
+    dvt_last_asked_on = screening.taken_on
+    if confirmation is not None:
+        dvt_last_asked_on = max(dvt_last_asked_on, confirmation.confirmed_on)
+    status = assess_screening_status(
+        taken_on=screening.taken_on,
+        dvt_last_asked_on=dvt_last_asked_on,
+        today=today,
+        valid_days=clinic.screening_valid_days,
+    )
+    overrides = db.session.scalars(
+        scoped(FindingOverride)
+        .where(FindingOverride.screening_id == screening.id, FindingOverride.visit_on == today)
+        .order_by(FindingOverride.id.desc())
+    ).all()
     return CurrentScreening(
         screening,
         found.result,
