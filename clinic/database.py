@@ -146,5 +146,16 @@ def _begin_immediately(connection: Connection) -> None:
         # locked" instead of waiting; taking the write lock up front lets busy_timeout queue
         # it.
         connection.exec_driver_sql("BEGIN IMMEDIATE")
-    elif connection.dialect.name == "postgresql" and not durable:
-        connection.exec_driver_sql("SET LOCAL synchronous_commit = off")
+    elif connection.dialect.name == "postgresql" and durable:
+        # Connections start with it off (below): a page view, the most frequent transaction,
+        # then needs no statement of its own.
+        connection.exec_driver_sql("SET LOCAL synchronous_commit = on")
+
+
+@event.listens_for(Engine, "connect")
+def _configure_postgresql(dbapi_connection: Any, connection_record: ConnectionPoolEntry) -> None:
+    if not type(dbapi_connection).__module__.startswith("psycopg"):
+        return
+    # Every transaction that changes a record turns it on again (the begin hook above).
+    dbapi_connection.execute("SET synchronous_commit = off")
+    dbapi_connection.commit()

@@ -126,8 +126,9 @@ def test_a_page_view_commits_without_waiting_for_the_disk_a_change_waits(
         assert view_statements[:2] == ["PRAGMA synchronous = NORMAL", "BEGIN IMMEDIATE"]
         assert save_statements[:2] == ["PRAGMA synchronous = FULL", "BEGIN IMMEDIATE"]
     else:
-        assert view_statements[0] == "SET LOCAL synchronous_commit = off"
-        assert not any("synchronous_commit" in s for s in save_statements)
+        # Connections start with synchronous_commit off; a change turns it on for itself.
+        assert not any("synchronous_commit" in s for s in view_statements)
+        assert save_statements[0] == "SET LOCAL synchronous_commit = on"
     with app.app_context():
         kept = db.session.scalar(select(func.count()).where(Client.last_name == "Kept"))
         assert kept == 1
@@ -140,4 +141,16 @@ def test_work_outside_a_request_always_waits_for_the_disk(app, backend):
     if backend == "sqlite":
         assert sent[:2] == ["PRAGMA synchronous = FULL", "BEGIN IMMEDIATE"]
     else:
-        assert not any("synchronous_commit" in s for s in sent)
+        assert sent[0] == "SET LOCAL synchronous_commit = on"
+
+
+@pytest.mark.parametrize(("method", "waits"), [("GET", False), ("HEAD", False), ("POST", True)])
+def test_the_database_is_told_whether_to_wait(app, backend, method, waits):
+    asked = "PRAGMA synchronous" if backend == "sqlite" else "SHOW synchronous_commit"
+    with app.test_request_context("/", method=method):
+        level = db.session.execute(text(asked)).scalar()
+        db.session.rollback()
+    if backend == "sqlite":
+        assert level == (2 if waits else 1)  # FULL, NORMAL
+    else:
+        assert level == ("on" if waits else "off")
