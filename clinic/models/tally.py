@@ -6,8 +6,9 @@ These tables hold the counts instead, and triggers on `clients` and `visits` kee
 step inside the transaction that changes a row, whatever path changes it (an operation, a
 retention purge, the seed script, a migration). Reading a count is then one row by key.
 
-- `clinic_tallies`: one row per clinic: active and archived clients, and the active clients
-  by stored screening tier (none: not screened).
+- `clinic_tallies`: one row per clinic: active and archived clients, the active clients by
+  stored screening tier (none: not screened), and a number that moves whenever the set of
+  archived clients may have changed.
 - `visit_month_tallies`: one row per clinic and calendar month (its first day): the visits
   not discarded. Visits are never dated in the future (the visit form refuses it), so this
   month's row counts the visits from its first day to today.
@@ -49,6 +50,9 @@ class ClinicTally(Base):
     modify_clients: Mapped[int] = mapped_column(default=0, server_default="0")
     clear_clients: Mapped[int] = mapped_column(default=0, server_default="0")
     unscreened_clients: Mapped[int] = mapped_column(default=0, server_default="0")
+    # Goes up whenever a client is archived, brought back, or added or removed archived: what
+    # is kept about the archived clients is read again when it has moved.
+    archive_changes: Mapped[int] = mapped_column(default=0, server_default="0")
 
 
 class VisitMonthTally(Base):
@@ -69,9 +73,12 @@ def _client_changes(row: str, sign: str, *, sqlite: bool) -> str:
         return f"({condition})" if sqlite else f"({condition})::int"
 
     active = f"{row}.archived_at IS NULL"
+    archived = flag(f"{row}.archived_at IS NOT NULL")
     clauses = [
         f"active_clients = active_clients {sign} {flag(active)}",
-        f"archived_clients = archived_clients {sign} {flag(f'{row}.archived_at IS NOT NULL')}",
+        f"archived_clients = archived_clients {sign} {archived}",
+        # Always up: a new number whenever the set of archived clients may have changed.
+        f"archive_changes = archive_changes + {archived}",
     ]
     for tier, column in TIER_COLUMNS.items():
         if tier is None:

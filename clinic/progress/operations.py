@@ -31,7 +31,15 @@ from clinic.domain.outcomes import (
 from clinic.domain.screening import Tier
 from clinic.domain.visits import VisitStatus
 from clinic.extensions import db
-from clinic.models import AuditAction, Client, OutcomeAssessment, PainLogEntry, User, Visit
+from clinic.models import (
+    AuditAction,
+    Client,
+    ClinicTally,
+    OutcomeAssessment,
+    PainLogEntry,
+    User,
+    Visit,
+)
 from clinic.tallies import active_clients_with_tier, client_tally, visits_in_month
 from clinic.transaction import operation
 
@@ -330,7 +338,7 @@ def improved_client_ids() -> set[int]:
     For each knee, the pain before the first visit is compared with the pain before the latest;
     an improvement of at least 2 points and 30 % on either knee counts (Farrar 2001).
     """
-    return {client_id for client_id, improved in _first_and_last_pain() if improved}
+    return {client_id for client_id, improved in _first_and_last_pain(client_tally(current_clinic_id())) if improved}
 
 
 # Each app keeps the last answer per clinic, with the newest change to the clinic's visits it
@@ -338,6 +346,8 @@ def improved_client_ids() -> set[int]:
 # thousands of visits; after the first time, only the clients whose visits changed since are
 # read again (both through indexes).
 PAIN_CACHE_KEY = "clinic.first_and_last_pain"
+# Per process: the archived clients of each clinic, with the archive_changes they were read at.
+ARCHIVED_CACHE_KEY = "clinic.archived_clients"
 PAIN_CACHE_MARGIN = timedelta(minutes=5)
 PAIN_CACHE_MAX_CHANGED = 500
 
@@ -349,17 +359,30 @@ class _PainState:
     by_client: Mapping[int, bool]
 
 
-def _first_and_last_pain() -> list[tuple[int, bool]]:
+def _first_and_last_pain(tally: ClinicTally) -> list[tuple[int, bool]]:
     """Return (client id, improved?) for each active client with pain at two or more visits."""
     clinic_id = current_clinic_id()
     by_client = _pain_by_client(clinic_id)
-    archived = set(
+    archived = _archived_client_ids(clinic_id, tally.archive_changes)
+    return [(client_id, improved) for client_id, improved in by_client.items()
+            if client_id not in archived]  # fmt: skip
+
+
+def _archived_client_ids(clinic_id: int, archive_changes: int) -> frozenset[int]:
+    """Return the clinic's archived clients, read again only when the set may have changed."""
+    cache: dict[int, tuple[int, frozenset[int]]] = current_app.extensions.setdefault(
+        ARCHIVED_CACHE_KEY, {}
+    )
+    kept = cache.get(clinic_id)
+    if kept is not None and kept[0] == archive_changes:
+        return kept[1]
+    archived = frozenset(
         db.session.scalars(
             select(Client.id).where(Client.clinic_id == clinic_id, Client.archived_at.is_not(None))
         )
     )
-    return [(client_id, improved) for client_id, improved in by_client.items()
-            if client_id not in archived]  # fmt: skip
+    cache[clinic_id] = (archive_changes, archived)
+    return archived
 
 
 def _pain_by_client(clinic_id: int) -> Mapping[int, bool]:
@@ -478,7 +501,7 @@ def load_overview(user: User, today: date) -> Overview:
         for tier in (Tier.REFER, Tier.AVOID_LOCAL, Tier.MODIFY)
         if (count := active_clients_with_tier(tally, tier))
     }
-    pain = _first_and_last_pain()
+    pain = _first_and_last_pain(tally)
     return Overview(
         active_clients=active,
         visits_this_month=visits,

@@ -37,7 +37,7 @@ def upgrade():
         sa.Column('clinic_id', sa.Integer(), nullable=False),
         *[
             sa.Column(name, sa.Integer(), nullable=False, server_default='0')
-            for name in ('active_clients', 'archived_clients', *TIER_COLUMNS.values())
+            for name in ('active_clients', 'archived_clients', *TIER_COLUMNS.values(), 'archive_changes')
         ],
         sa.ForeignKeyConstraint(['clinic_id'], ['clinics.id'], name=op.f('fk_clinic_tallies_clinic_id_clinics')),
         sa.PrimaryKeyConstraint('clinic_id', name=op.f('pk_clinic_tallies')),

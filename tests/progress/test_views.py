@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from clinic.domain.outcomes import KOOS_JR_ITEMS, LEFS_ITEMS, Measure
 from clinic.extensions import db
-from clinic.models import OutcomeAssessment, PainLogEntry
+from clinic.models import Client, OutcomeAssessment, PainLogEntry
 from tests import factories
 
 TODAY = date.today()
@@ -336,3 +336,21 @@ def test_overview_for_the_owner_counts_every_draft(app, client, clinic_world):
 def test_progress_needs_sign_in_and_stays_in_the_clinic(client, clinic_world):
     response = client.get(f"/clients/{clinic_world.a.client_id}/progress")
     assert response.status_code == 302
+
+
+def test_the_improvement_card_follows_archiving_and_bringing_back(app, client, clinic_world):
+    a = clinic_world.a
+    factories.sign_in(app, client, a.therapist_id)
+    better = client_with_visits(app, clinic_world, [(8, 6), (4, 3)], last_name="Better")
+    assert "1 of 1 client" in overview_card(client.get("/").get_data(as_text=True),
+                                            "/clients/?progress=improved")  # fmt: skip
+    with app.app_context():
+        version = db.session.get_one(Client, better).version
+    client.post(f"/clients/{better}/archive", data={"version": str(version)})
+    page = client.get("/").get_data(as_text=True)
+    assert "1 of 1 client" not in page
+    with app.app_context():
+        version = db.session.get_one(Client, better).version
+    client.post(f"/clients/{better}/unarchive", data={"version": str(version)})
+    page = client.get("/").get_data(as_text=True)
+    assert "1 of 1 client" in overview_card(page, "/clients/?progress=improved")
