@@ -95,6 +95,8 @@ def grow(app: Flask, a: factories.ClinicIds, records: Records) -> None:
         factories.make_visit(app, other, a.therapist_id, signed=True, entries=ENTRY_ROWS)
         factories.make_visit(app, other, a.therapist_id, entries=ENTRY_ROWS[:3],
                              pain_before_left=7, pain_after_left=4)  # fmt: skip
+    # Archived clients too (the home page reads them again once one is archived).
+    factories.make_client(app, a.clinic_id, a.therapist_id, last_name="Archived", archived=True)
     for days_ago in range(2, 40):
         factories.make_visit(
             app, records.client_id, a.therapist_id, signed=True, entries=ENTRY_ROWS,

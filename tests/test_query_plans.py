@@ -142,11 +142,11 @@ def test_the_check_sees_a_clinic_wide_read() -> None:
     )
 
 
-def test_the_check_finds_the_query_that_read_every_visit(sqlite_app: Flask) -> None:
-    """Before issue 14 the client page counted visits through the clinic index."""
-    statement = "SELECT count(id) FROM visits WHERE clinic_id = ? AND client_id = ?"
+def test_the_check_finds_a_clinic_wide_read_in_a_real_plan(sqlite_app: Flask) -> None:
+    """A therapist's visits asked for by clinic and therapist: SQLite takes the clinic index."""
+    statement = "SELECT count(id) FROM visits WHERE clinic_id = ? AND therapist_id = ?"
     with closing(sqlite3.connect(sqlite_app.config["PLANS_DATABASE"])) as connection:
         assert problems_in(explain(connection, statement, (1, 2)))
-        assert not problems_in(
-            explain(connection, statement.replace("clinic_id =", "clinic_id + 0 ="), (1, 2))
-        )
+        assert problems_in(explain(connection, statement.replace("= ? AND", "+ 0 = ? AND"), (1, 2)))
+        client_visits = "SELECT max(visit_on) FROM visits WHERE clinic_id = ? AND client_id = ?"
+        assert not problems_in(explain(connection, client_visits, (1, 2)))
