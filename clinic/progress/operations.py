@@ -338,7 +338,11 @@ def improved_client_ids() -> set[int]:
     For each knee, the pain before the first visit is compared with the pain before the latest;
     an improvement of at least 2 points and 30 % on either knee counts (Farrar 2001).
     """
-    return {client_id for client_id, improved in _first_and_last_pain(client_tally(current_clinic_id())) if improved}
+    return {
+        client_id
+        for client_id, improved in _first_and_last_pain(client_tally(current_clinic_id()))
+        if improved
+    }
 
 
 # Each app keeps the last answer per clinic, with the newest change to the clinic's visits it
