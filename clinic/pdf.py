@@ -11,13 +11,14 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Literal, get_args
 from urllib.parse import unquote, urlsplit
 
 from flask import Flask, current_app, render_template
-from weasyprint import HTML
+from weasyprint import CSS, HTML
 from weasyprint.urls import URLFetcherResponse
 
 from clinic.settings import PROJECT_DIR, TEMPLATES_DIR
@@ -156,6 +157,37 @@ def _to_weasyprint_response(asset: Asset) -> Any:
 
 _FETCHER = _AssetFetcher()
 
+#: The app's own print stylesheets (under templates/pdf/) for each print template, in
+#: cascade order; any other template gets DEFAULT_STYLESHEETS. They are parsed once per
+#: process and handed to WeasyPrint already parsed: parsing and compiling the selectors
+#: again for every PDF cost about a tenth of a handout's render. Templates still load
+#: other clinic: stylesheets with <link>, through the fetcher.
+DEFAULT_STYLESHEETS: tuple[str, ...] = ("print.css",)
+TEMPLATE_STYLESHEETS: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {"pdf/handout.html": ("print.css", "handout.css")}
+)
+
+
+def stylesheets_for(template: str) -> tuple[str, ...]:
+    """Return the names of the print stylesheets a template is rendered with."""
+    return TEMPLATE_STYLESHEETS.get(template, DEFAULT_STYLESHEETS)
+
+
+def stylesheet_text(name: str) -> str:
+    """Return one of the app's print stylesheets, read as the fetcher would serve it."""
+    return fetch_asset(f"{SCHEME}:pdf/{name}").data.decode("utf-8")
+
+
+@lru_cache(maxsize=16)
+def _parsed_stylesheet(name: str, modified_ns: int) -> CSS:
+    # Keyed by the file's modification time as well, so an edited stylesheet is read again.
+    return CSS(string=stylesheet_text(name), base_url=BASE_URL, url_fetcher=_FETCHER)
+
+
+def _stylesheets(names: Sequence[str]) -> list[CSS]:
+    folder = _ROOTS["pdf"]
+    return [_parsed_stylesheet(name, (folder / name).stat().st_mtime_ns) for name in names]
+
 
 def render_pdf(
     template: str,
@@ -196,19 +228,30 @@ def render_pdf(
         pdf_created=_w3c_datetime(created) if created is not None else None,
         **values,
     )
+    stylesheets = stylesheets_for(template)
     processes = int(current_app.config.get("PDF_RENDER_PROCESSES", 0))
     if processes > 0:
-        return _render_in_pool(processes, html, tuple(assets))
-    return html_to_pdf(html, tuple(assets))
+        return _render_in_pool(processes, html, tuple(assets), stylesheets)
+    return html_to_pdf(html, tuple(assets), stylesheets)
 
 
-def html_to_pdf(html: str, assets: tuple[Asset, ...] = ()) -> bytes:
-    """Lay out rendered print HTML as PDF bytes, loading only clinic: URLs and `assets`."""
+def html_to_pdf(
+    html: str, assets: tuple[Asset, ...] = (), stylesheets: Sequence[str] = DEFAULT_STYLESHEETS
+) -> bytes:
+    """Lay out rendered print HTML as PDF bytes, loading only clinic: URLs and `assets`.
+
+    `stylesheets` names the app's print stylesheets to apply (see stylesheets_for).
+    """
     fetcher = _AssetFetcher(assets) if assets else _FETCHER
     document = HTML(string=html, base_url=BASE_URL, url_fetcher=fetcher)
     # Defaults spelled out because they are what keeps handouts small: lossless image
     # optimisation and font subsets rather than whole font files.
-    pdf = document.write_pdf(optimize_images=True, full_fonts=False, uncompressed_pdf=False)
+    pdf = document.write_pdf(
+        stylesheets=_stylesheets(stylesheets),
+        optimize_images=True,
+        full_fonts=False,
+        uncompressed_pdf=False,
+    )
     return bytes(pdf)
 
 
@@ -222,6 +265,10 @@ RENDER_TIMEOUT_SECONDS = 120
 
 
 _WARM_UP_HTML = "<p>clinic</p>"
+# Warming up parses every print stylesheet too (the order does not matter to the cache).
+_ALL_STYLESHEETS = tuple(
+    dict.fromkeys([*DEFAULT_STYLESHEETS, *(n for v in TEMPLATE_STYLESHEETS.values() for n in v)])
+)
 
 
 def _get_pool(processes: int) -> ProcessPoolExecutor:
@@ -232,7 +279,7 @@ def _get_pool(processes: int) -> ProcessPoolExecutor:
             # Starting a renderer (imports, fonts) takes a second or two: do it now, in the
             # background, rather than in the first therapist's print.
             for _ in range(processes):
-                _pool.submit(html_to_pdf, _WARM_UP_HTML)
+                _pool.submit(html_to_pdf, _WARM_UP_HTML, (), _ALL_STYLESHEETS)
         return _pool
 
 
@@ -249,11 +296,15 @@ def register_renderers(app: Flask) -> None:
     app.before_request(warm_up_renderers)
 
 
-def _render_in_pool(processes: int, html: str, assets: tuple[Asset, ...]) -> bytes:
+def _render_in_pool(
+    processes: int, html: str, assets: tuple[Asset, ...], stylesheets: tuple[str, ...]
+) -> bytes:
     global _pool
     pool = _get_pool(processes)
     try:
-        return pool.submit(html_to_pdf, html, assets).result(timeout=RENDER_TIMEOUT_SECONDS)
+        return pool.submit(html_to_pdf, html, assets, stylesheets).result(
+            timeout=RENDER_TIMEOUT_SECONDS
+        )
     except BrokenProcessPool:
         # A renderer died (killed, out of memory): start afresh next time, and still
         # give this therapist the PDF.
@@ -261,7 +312,7 @@ def _render_in_pool(processes: int, html: str, assets: tuple[Asset, ...]) -> byt
         with _pool_lock:
             if _pool is pool:
                 _pool = None
-        return html_to_pdf(html, assets)
+        return html_to_pdf(html, assets, stylesheets)
 
 
 def shutdown_renderers() -> None:

@@ -17,7 +17,7 @@ from tests.injection_payloads import PAYLOADS, PDF_PAYLOADS, REMOTE_HOST, Corpus
 SCREENSHOT_DIR = Path(__file__).resolve().parent / "browser" / "screenshots"
 MM = 72 / 25.4
 # The page margins of templates/pdf/print.css, in points.
-TOP_MARGIN, BOTTOM_MARGIN = 24 * MM, 22 * MM
+TOP_MARGIN, BOTTOM_MARGIN = 16 * MM, 13 * MM
 
 CLINIC = ("ClinicSettingsForm.name", "ClinicSettingsForm.address", "SetupForm.owner_name")
 CLIENT = ("IntakeForm.first_name", "IntakeForm.last_name")
