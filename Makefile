@@ -14,7 +14,7 @@ PYTEST_PARALLEL := $(if $(filter 0,$(PYTEST_WORKERS)),,-n $(PYTEST_WORKERS) --di
 # The slowest tests of each run are listed at its end, to keep CI within its time.
 PYTEST_ARGS ?= --durations=15
 
-.PHONY: run test lint format chromium test-sqlite test-postgresql clean
+.PHONY: run test lint format chromium pdf-fonts test-sqlite test-postgresql clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -29,14 +29,14 @@ $(VENV)/.installed-dev: pyproject.toml $(VENV)/.installed
 	@touch $@
 
 ## run: install, migrate instance/clinic.sqlite3 (or DATABASE_URL) and serve on http://$(HOST):$(PORT)
-run: $(VENV)/.installed
+run: $(VENV)/.installed pdf-fonts
 	$(BIN)/flask --app clinic db upgrade
 	@echo "Serving clinic on http://$(HOST):$(PORT) (Ctrl-C stops it)"
 	exec $(BIN)/gunicorn --config python:clinic.gunicorn_conf \
 		--bind $(HOST):$(PORT) --workers $(WORKERS) --threads $(THREADS) 'clinic:create_app()'
 
 ## test: lint, then the whole suite on SQLite, and on PostgreSQL when CLINIC_TEST_DATABASE_URL is set
-test: $(VENV)/.installed-dev lint chromium test-sqlite test-postgresql
+test: $(VENV)/.installed-dev lint chromium pdf-fonts test-sqlite test-postgresql
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check clinic tests bench
@@ -59,6 +59,19 @@ chromium:
 			|| echo "*** Could not install chromium: the browser tests will be skipped (failed under CI=true) ***"; \
 	else \
 		echo "*** $(CHROMIUM) is missing and cannot be installed here: the browser tests will be skipped (failed under CI=true) ***"; \
+	fi
+
+# WeasyPrint subsets the fonts it embeds with HarfBuzz when libharfbuzz-subset is there, and
+# with fontTools (several times slower) when it is not. Install it when we are allowed to.
+pdf-fonts:
+	@if /sbin/ldconfig -p 2>/dev/null | grep -q libharfbuzz-subset; then \
+		true; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "Installing Debian's libharfbuzz-subset0 for fast PDFs..."; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libharfbuzz-subset0 >/dev/null) \
+			|| echo "*** Could not install libharfbuzz-subset0: PDFs are laid out more slowly ***"; \
+	else \
+		echo "*** libharfbuzz-subset0 is missing: PDFs work, but are laid out more slowly (see README) ***"; \
 	fi
 
 test-sqlite: $(VENV)/.installed-dev
