@@ -36,6 +36,7 @@ run: $(VENV)/.installed pdf-fonts
 		--bind $(HOST):$(PORT) --workers $(WORKERS) --threads $(THREADS) 'clinic:create_app()'
 
 ## test: lint, then the whole suite on SQLite, and on PostgreSQL when CLINIC_TEST_DATABASE_URL is set
+## (the browser tests, which drive the same pages through Chromium, in the SQLite pass only)
 test: $(VENV)/.installed-dev lint chromium pdf-fonts test-sqlite test-postgresql
 
 lint: $(VENV)/.installed-dev
@@ -79,7 +80,7 @@ test-sqlite: $(VENV)/.installed-dev
 
 test-postgresql: $(VENV)/.installed-dev
 	@if [ -n "$$CLINIC_TEST_DATABASE_URL" ]; then \
-		$(BIN)/python -m pytest --backend=postgresql $(PYTEST_PARALLEL) $(PYTEST_ARGS); \
+		$(BIN)/python -m pytest --backend=postgresql --ignore=tests/browser $(PYTEST_PARALLEL) $(PYTEST_ARGS); \
 	else \
 		echo "CLINIC_TEST_DATABASE_URL is not set: the PostgreSQL run is skipped."; \
 	fi
