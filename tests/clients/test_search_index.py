@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import enum
 import importlib.util
-from collections.abc import Iterator
 from datetime import datetime
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -18,7 +16,6 @@ from flask import Flask
 from flask_login import login_user
 from flask_migrate import downgrade, upgrade
 
-from clinic import create_app
 from clinic.clients import operations as ops
 from clinic.domain.client_search import client_search_text
 from clinic.domain.intake import phone_digits
@@ -26,7 +23,6 @@ from clinic.extensions import db
 from clinic.models import Client, User
 from clinic.settings import MIGRATIONS_DIR
 from tests import factories
-from tests.conftest import _fail_or_skip, make_test_config
 
 MIGRATION = "c5f8a2d71e94"
 BEFORE_MIGRATION = "b7d3f2a8c615"
@@ -303,36 +299,7 @@ def test_another_clinics_client_is_never_found(app, clinic_world):
     assert search(app, b.therapist_id, "vander") == [theirs]
 
 
-# --- the migration --------------------------------------------------------------------------
-
-
-@pytest.fixture
-def migration_app(backend: str, database_template: str, tmp_path: Path) -> Iterator[Flask]:
-    """The app on an empty database of the backend under test, for running migrations."""
-    if backend == "sqlite":
-        url = f"sqlite:///{tmp_path / 'search-migration.sqlite3'}"
-        admin = None
-    else:
-        base = sa.make_url(database_template)
-        name = f"{base.database}_search_migration"
-        admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
-        try:
-            with admin.connect() as connection:
-                connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
-                connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-        except sa.exc.DBAPIError as error:
-            admin.dispose()
-            _fail_or_skip(f"cannot create a scratch database for migration tests: {error.orig}")
-        url = base.set(database=name).render_as_string(hide_password=False)
-    app = create_app(make_test_config(url))
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
-    if admin is not None:
-        with admin.connect() as connection:
-            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+# --- the migration (on tests/conftest.py's migration_app: an empty database) ----------------
 
 
 def insert_before_migration(app: Flask) -> tuple[int, int]:
