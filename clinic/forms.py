@@ -83,7 +83,7 @@ def quick_html_params(**attributes: Any) -> Markup:
         elif value is not False:
             text = str(escape(value)).replace('"', "&quot;")
             parts.append(f'{escape(name)}="{text}"')
-    return Markup(" ".join(parts))  # noqa: S704 (every part escaped above)
+    return Markup(" ".join(parts))  # noqa: S704  # nosec B704 (every part escaped above)
 
 
 # WTForms' Input widgets call self.html_params, made to be replaced in a subclass.
