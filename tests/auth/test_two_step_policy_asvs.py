@@ -36,7 +36,6 @@ from tests.auth import (
     sign_in_form,
 )
 from tests.conftest import ClinicTestClient
-from tests.test_migrations import empty_database_url, migration_app  # noqa: F401 (fixtures)
 
 HTTPS = {"base_url": "https://localhost"}
 
@@ -335,7 +334,7 @@ def test_a_copy_of_the_database_with_another_secret_key_opens_nothing(
 
 
 def test_the_migration_encrypts_secrets_gives_owners_days_and_drops_old_codes(
-    migration_app: Flask,  # noqa: F811
+    migration_app: Flask,
 ):
     secret = pyotp.random_base32()
     with migration_app.app_context():

@@ -100,6 +100,7 @@ PAGES = [
         (*HEADER, *CLIENT, *BANNER, *VISIT),
     ),
     Shown("visits.new", _client("/visits/new"), (*HEADER, *CLIENT, *BANNER)),
+    Shown("visits.index", _client("/visits/"), (*HEADER, *CLIENT, *BANNER)),
     Shown("visits.unsigned", lambda c: "/visits/unsigned", (*HEADER, *CLIENT[:2])),
     Shown("visits.this_month", lambda c: "/visits/this-month", (*HEADER, *CLIENT[:2])),
     Shown("progress.detail", _client("/progress"), (*HEADER, *CLIENT, *BANNER, "PainLogForm.note")),
