@@ -111,7 +111,7 @@ def _quick_input(widget: Input) -> Input:
     return quick
 
 
-def with_quick_select(field: Field) -> Field:
+def with_quick_widgets(field: Field) -> Field:
     """Give a bound field the quick widgets: QuickSelect, and inputs with quick_html_params.
 
     Forms' bind_field calls it; what the widgets draw is unchanged.
@@ -134,7 +134,7 @@ class ClinicForm(FlaskForm):  # type: ignore[misc]
             filters = list(unbound_field.kwargs.get("filters", []))
             if clean_text not in filters:
                 filters.insert(0, clean_text)
-            return with_quick_select(unbound_field.bind(form=form, filters=filters, **options))
+            return with_quick_widgets(unbound_field.bind(form=form, filters=filters, **options))
 
 
 def enum_choices(enum_class: Any, *, blank: str | None = None) -> list[SelectChoice]:

@@ -25,7 +25,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from clinic.domain.catalogue import BASIC_REGIONS, Region
 from clinic.domain.homecare import Dose, Each, ItemKind
 from clinic.domain.screening import FINDING_LABELS
-from clinic.forms import ClinicForm, clean_text, enum_choices
+from clinic.forms import ClinicForm, clean_text, enum_choices, with_quick_widgets
 from clinic.homecare.operations import (
     DOSE_FIELDS,
     MAX_CAUTIONS,
@@ -236,7 +236,7 @@ class PlanRowForm(Form):  # type: ignore[misc]
 
         def bind_field(self, form: Any, unbound_field: Any, options: dict[str, Any]) -> Any:
             filters = [clean_text, *unbound_field.kwargs.get("filters", [])]
-            return unbound_field.bind(form=form, filters=filters, **options)
+            return with_quick_widgets(unbound_field.bind(form=form, filters=filters, **options))
 
     # The library item the row offers ("b_<code>" or "c_<item id>") and its version as shown.
     key = HiddenField()

@@ -47,7 +47,7 @@ from clinic.domain.visits import (
     Swelling,
     check_entry_count,
 )
-from clinic.forms import ClinicForm, clean_text, enum_choices, with_quick_select
+from clinic.forms import ClinicForm, clean_text, enum_choices, with_quick_widgets
 from clinic.visits.operations import VisitDetails
 
 NOTE_LENGTH = 5000
@@ -85,7 +85,7 @@ class EntryForm(Form):  # type: ignore[misc]
 
         def bind_field(self, form: Any, unbound_field: Any, options: dict[str, Any]) -> Any:
             filters = [clean_text, *unbound_field.kwargs.get("filters", [])]
-            return with_quick_select(unbound_field.bind(form=form, filters=filters, **options))
+            return with_quick_widgets(unbound_field.bind(form=form, filters=filters, **options))
 
     technique = SelectField("Technique", choices=enum_choices(Technique, blank="Choose…"))
     target = SelectField("Target", choices=enum_choices(Target, blank="Choose…"))
