@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from flask import abort
-from sqlalchemy import and_, or_, update
+from sqlalchemy import or_, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from clinic.access import get_scoped_or_404, scoped
@@ -229,31 +229,42 @@ def result_on(screening: Screening, day: date) -> ScreeningResult:
 
 
 def _in_force(client: Client, day: date) -> _InForce | None:
-    screening = latest_screening(client, day)
-    if screening is None:
-        return None
-    clearances = _client_clearances(client.id)
-    lifting_own = _lifting(clearances, screening, day)
-    result = _result_with(screening, lifting_own)
-    own = {f.code: lifting_own[f.code] for f in result.cleared_findings}
-    # Only screenings that referred can leave a referral open; the stored tier says which.
-    earlier = db.session.scalars(
-        scoped(Screening).where(
+    # One query: the latest screening up to the day, and the earlier ones that referred (only
+    # those can leave a referral open; the stored tier says which). The first row is the latest.
+    latest_id = (
+        scoped(Screening)
+        .with_only_columns(Screening.id)
+        .where(Screening.client_id == client.id, Screening.taken_on <= day)
+        .order_by(Screening.taken_on.desc(), Screening.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    found = db.session.scalars(
+        scoped(Screening)
+        .where(
             Screening.client_id == client.id,
-            Screening.tier == Tier.REFER,
-            Screening.id != screening.id,
-            or_(
-                Screening.taken_on < screening.taken_on,
-                and_(Screening.taken_on == screening.taken_on, Screening.id < screening.id),
-            ),
+            Screening.taken_on <= day,
+            or_(Screening.id == latest_id, Screening.tier == Tier.REFER),
         )
+        .order_by(Screening.taken_on.desc(), Screening.id.desc())
     ).all()
+    if not found:
+        return None
+    screening, *earlier = found
+    results = {s.id: load_result(s.result) for s in found}
+    # Clearances lift findings: with none found, there is nothing to read them for.
+    clearances: Sequence[Clearance] = ()
+    if any(result.findings for result in results.values()):
+        clearances = _client_clearances(client.id)
+    lifting_own = _lifting(clearances, screening, day)
+    result = apply_clearances(results[screening.id], lifting_own)
+    own = {f.code: lifting_own[f.code] for f in result.cleared_findings}
     by_id = {s.id: s for s in earlier}
     used: dict[int, Clearance] = {c.id: c for c in own.values()}
     past: list[PastResult] = []
     for found_by in earlier:
         lifting = _lifting(clearances, found_by, day)
-        past_result = _result_with(found_by, lifting)
+        past_result = apply_clearances(results[found_by.id], lifting)
         for finding in past_result.cleared_findings:
             if finding.tier is Tier.REFER:
                 used.setdefault(lifting[finding.code].id, lifting[finding.code])
@@ -305,11 +316,14 @@ def load_current_screening(client: Client, clinic: Clinic, today: date) -> Curre
         today=today,
         valid_days=clinic.screening_valid_days,
     )
-    overrides = db.session.scalars(
-        scoped(FindingOverride)
-        .where(FindingOverride.screening_id == screening.id, FindingOverride.visit_on == today)
-        .order_by(FindingOverride.id.desc())
-    ).all()
+    # Only an area the screening itself found to avoid can be overridden (record_override).
+    overrides: Sequence[FindingOverride] = ()
+    if any(f.tier is Tier.AVOID_LOCAL for f in found.result.findings):
+        overrides = db.session.scalars(
+            scoped(FindingOverride)
+            .where(FindingOverride.screening_id == screening.id, FindingOverride.visit_on == today)
+            .order_by(FindingOverride.id.desc())
+        ).all()
     return CurrentScreening(
         screening,
         found.result,
