@@ -25,7 +25,6 @@ from clinic.screening.operations import refresh_due_clients
 from clinic.visits.operations import (
     check_visit_can_start,
     count_client_visits,
-    list_older_drafts,
     list_open_flags,
     list_recent_visits,
 )
@@ -112,14 +111,14 @@ def detail(client_id: int) -> str:
     client = ops.get_client_or_404(client_id)
     # Loaded once, for the gate, the header, the screening panel and home care alike.
     blockers, current = check_visit_can_start(client, current_user.clinic, clock.today())
-    visits = list_recent_visits(client)
+    recent = list_recent_visits(client)
     return render_client_page(
         "clients/detail.html",
         client,
         current=current,
         confirm_form=ConfirmNoChangesForm(),
-        visits=visits,
-        older_drafts=list_older_drafts(client, visits),
+        visits=recent.latest,
+        older_drafts=recent.older_drafts,
         visit_count=count_client_visits(client),
         open_flags=list_open_flags(client),
         visit_blockers=blockers,

@@ -41,6 +41,9 @@ class Visit(TimestampMixin, Base):
             "clinic_id",
         ),
         Index("ix_visits_clinic_id_status", "clinic_id", "status"),
+        # A client's unsigned drafts, which the client page lists however old they are: found
+        # through this index, without reading the rest of a long history.
+        Index("ix_visits_client_id_status", "client_id", "status"),
         # The latest change, which tells the home page whether its pain figures are still up
         # to date. Not led by clinic_id, nor by a column lists are sorted on: SQLite would
         # then take it for one client's visits or for the unsigned notes, and read them all.

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
-from datetime import date, time
+from datetime import date, time, timedelta
 from typing import Any
 
 from flask import abort
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, select, union
 from sqlalchemy.orm import lazyload
 from sqlalchemy.orm.exc import StaleDataError
 
-from clinic.access import get_scoped_or_404, scoped
+from clinic.access import current_clinic_id, get_scoped_or_404, scoped
 from clinic.audit.trail import Actor, record_event
 from clinic.clock import utcnow
 from clinic.domain.errors import Conflict, Problem, RuleViolations, row_key
@@ -46,6 +46,7 @@ from clinic.models import (
 )
 from clinic.query_args import paginate
 from clinic.screening.operations import CurrentScreening, load_current_screening
+from clinic.tallies import visits_in_month
 from clinic.transaction import operation
 
 LOCKED = "This note is signed and locked. Corrections go in an addendum."
@@ -423,28 +424,58 @@ def list_follow_ups(visit: Visit) -> Sequence[VisitFollowUp]:
 RECENT_VISITS = 10
 
 
+_CLIENT_VISITS_ORDER = (Visit.visit_on.desc(), Visit.start_time.desc(), Visit.id.desc())
+
+
+# The lists of visits show no technique entries: loading them would read thousands of rows
+# (in more queries the more visits there are) for nothing.
+_WITHOUT_ENTRIES = lazyload(Visit.entries)
+
+
+# One client's visits: the client is already loaded, and each visit takes it from the session
+# rather than from a join that repeats the client's row on every visit.
+_CLIENT_ALREADY_LOADED = lazyload(Visit.client)
+
+
 def _client_visits(client: Client) -> Select[Visit]:
     return (
         scoped(Visit)
         .where(Visit.client_id == client.id, Visit.discarded_at.is_(None))
-        .order_by(Visit.visit_on.desc(), Visit.start_time.desc(), Visit.id.desc())
+        .order_by(*_CLIENT_VISITS_ORDER)
+        .options(_CLIENT_ALREADY_LOADED)
     )
 
 
-def list_recent_visits(client: Client, limit: int = RECENT_VISITS) -> Sequence[Visit]:
-    """Return a client's latest visits, newest first, drafts included, discarded ones left out."""
-    # The limit is in the SQL: the page reads as many rows for a long history as for a short one.
-    return db.session.scalars(_client_visits(client).limit(limit)).all()
+@dataclass(frozen=True)
+class RecentVisits:
+    """The visits the client page lists: the latest, and older drafts still to sign."""
+
+    latest: Sequence[Visit]
+    older_drafts: Sequence[Visit]
 
 
-def list_older_drafts(client: Client, shown: Sequence[Visit]) -> Sequence[Visit]:
-    """Return the client's unsigned drafts that are not among the visits shown, newest first."""
-    # A note left unsigned must stay in sight on the client page, however far back it is.
-    return db.session.scalars(
-        _client_visits(client).where(
-            Visit.status == VisitStatus.DRAFT, Visit.id.not_in([visit.id for visit in shown])
-        )
+def list_recent_visits(client: Client, limit: int = RECENT_VISITS) -> RecentVisits:
+    """Return a client's latest visits, newest first, drafts included, discarded ones left out,
+    and the unsigned drafts older than those: a note left unsigned must stay in sight on the
+    client page, however far back it is."""
+    # One query, bounded by what it shows, not by the client's history: the latest visits
+    # (the limit in the SQL) and the client's drafts (through their index), in the page's order.
+    # The first `limit` rows are the latest; any after them are drafts older than those.
+    latest = _client_visits(client).with_only_columns(Visit.id).limit(limit).subquery()
+    drafts = select(Visit.id).where(
+        Visit.client_id == client.id,
+        Visit.status == VisitStatus.DRAFT,
+        Visit.discarded_at.is_(None),
+    )
+    rows = db.session.scalars(
+        select(Visit)
+        # "+ 0": the visits by id, not every visit of the clinic through its index (SQLite).
+        .where(Visit.clinic_id + 0 == current_clinic_id())
+        .where(Visit.id.in_(union(select(latest.c.id), drafts)))
+        .order_by(*_CLIENT_VISITS_ORDER)
+        .options(_CLIENT_ALREADY_LOADED)
     ).all()
+    return RecentVisits(latest=rows[:limit], older_drafts=rows[limit:])
 
 
 def count_client_visits(client: Client) -> int:
@@ -483,16 +514,13 @@ def list_open_flags(client: Client) -> Sequence[Visit]:
             ~followed,
         )
         .order_by(Visit.visit_on.desc())
+        .options(_CLIENT_ALREADY_LOADED, _WITHOUT_ENTRIES)
     ).all()
 
 
-# The lists of visits show no technique entries: loading them would read thousands of rows
-# (in more queries the more visits there are) for nothing.
-_WITHOUT_ENTRIES = lazyload(Visit.entries)
-
-
-def list_unsigned(user: User) -> Sequence[Visit]:
-    """Return the unsigned notes a user should finish: their own, or everyone's for the owner."""
+def page_unsigned(user: User, *, page: int, per_page: int) -> Pagination:
+    """Return a page of the unsigned notes a user should finish, oldest first: their own, or
+    everyone's for the owner."""
     statement = (
         scoped(Visit)
         .where(Visit.status == VisitStatus.DRAFT, Visit.discarded_at.is_(None))
@@ -500,17 +528,25 @@ def list_unsigned(user: User) -> Sequence[Visit]:
     )
     if user.role is not Role.OWNER:
         statement = statement.where(Visit.therapist_id == user.id)
-    return db.session.scalars(statement.order_by(Visit.visit_on, Visit.start_time)).all()
+    # The count reads the drafts alone, through their index: as many as there are to sign.
+    return paginate(
+        statement.order_by(Visit.visit_on, Visit.start_time, Visit.id), page=page, per_page=per_page
+    )
 
 
-def list_visits_between(first: date, last: date) -> Sequence[Visit]:
-    """Return the clinic's visits between two days, in order."""
-    return db.session.scalars(
+def page_visits_in_month(day: date, *, page: int, per_page: int) -> Pagination:
+    """Return a page of the clinic's visits in the calendar month of a day, in order."""
+    first = day.replace(day=1)
+    after = (first + timedelta(days=32)).replace(day=1)
+    statement = (
         scoped(Visit)
-        .where(Visit.discarded_at.is_(None), Visit.visit_on >= first, Visit.visit_on <= last)
+        .where(Visit.discarded_at.is_(None), Visit.visit_on >= first, Visit.visit_on < after)
         .order_by(Visit.visit_on, Visit.start_time, Visit.id)
         .options(_WITHOUT_ENTRIES)
-    ).all()
+    )
+    # The month's count is kept by the database (clinic/tallies.py), as the home page shows it.
+    total = visits_in_month(current_clinic_id(), first)
+    return paginate(statement, page=page, per_page=per_page, total=total)
 
 
 def last_visit(client: Client) -> Visit | None:

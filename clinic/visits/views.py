@@ -438,31 +438,35 @@ def index(client_id: int) -> str:
 
 
 @bp.get("/visits/unsigned")
-@audited(VIEW, "visit_list", "Unsigned notes list")
+@audited(VIEW, "visit_list", "Unsigned notes list", details=_page_details)
 def unsigned() -> str:
-    """List the unsigned notes: your own, or the whole clinic's for the owner."""
+    """List the unsigned notes, a page at a time: your own, or the whole clinic's for the owner."""
     return render_template(
         "visits/list.html",
         title="Unsigned notes",
         intro=(
-            "Every therapist's drafts in the clinic."
+            "Every therapist's drafts in the clinic, oldest first."
             if current_user.is_owner
-            else "Your drafts. Sign each one once the note is complete."
+            else "Your drafts, oldest first. Sign each one once the note is complete."
         ),
-        visits=ops.list_unsigned(current_user),
+        pagination=ops.page_unsigned(current_user, page=page_arg(), per_page=VISITS_PER_PAGE),
+        endpoint="visits.unsigned",
+        counted=("unsigned note", "unsigned notes"),
         empty="No unsigned notes.",
     )
 
 
 @bp.get("/visits/this-month")
-@audited(VIEW, "visit_list", "This month's visits list")
+@audited(VIEW, "visit_list", "This month's visits list", details=_page_details)
 def this_month() -> str:
-    """List the clinic's visits this month."""
+    """List the clinic's visits this month, a page at a time."""
     today = clock.today()
     return render_template(
         "visits/list.html",
         title=f"Visits in {today:%B %Y}",
-        intro="Every visit recorded this month, drafts included.",
-        visits=ops.list_visits_between(today.replace(day=1), today),
+        intro="Every visit recorded this month, drafts included, in order.",
+        pagination=ops.page_visits_in_month(today, page=page_arg(), per_page=VISITS_PER_PAGE),
+        endpoint="visits.this_month",
+        counted=("visit", "visits"),
         empty="No visits yet this month.",
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -537,6 +537,49 @@ def test_unsigned_notes_list(app, client, clinic_world):
     factories.sign_in(app, owner, a.owner_id)
     everyone = owner.get("/visits/unsigned").get_data(as_text=True)
     assert "Otto Other" in everyone and "Tess Therapist Alpha" in everyone
+
+
+def test_the_unsigned_notes_come_a_page_at_a_time_oldest_first(app, client, clinic_world):
+    a = clinic_world.a
+    # The world's own draft is dated today; 26 more, one a day before it.
+    for days in range(1, 27):
+        factories.make_visit(app, a.client_id, a.therapist_id, visit_on=TODAY - timedelta(days))
+    factories.sign_in(app, client, a.therapist_id)
+    first = client.get("/visits/unsigned").get_data(as_text=True)
+    assert "27 unsigned notes, 25 a page." in first
+    assert first.count("tag--draft") == 25
+    assert "Page 1 of 2" in first
+    assert 'href="/visits/unsigned?page=2" rel="next"' in first
+    oldest = TODAY - timedelta(26)
+    assert first.index(f"{oldest.day} {oldest:%b %Y}") < first.index("tag--draft")
+    second = client.get("/visits/unsigned?page=2").get_data(as_text=True)
+    assert second.count("tag--draft") == 2
+    assert f"{TODAY.day} {TODAY:%b %Y}, 09:00" in second  # the newest, last
+    assert 'rel="prev"' in second
+    past_the_end = client.get("/visits/unsigned?page=9").get_data(as_text=True)
+    assert "Page 2 of 2" in past_the_end
+
+
+def test_this_months_visits_come_a_page_at_a_time(app, client, clinic_world):
+    a = clinic_world.a
+    first_of_month = TODAY.replace(day=1)
+    for minutes in range(30):
+        factories.make_visit(
+            app,
+            a.client_id,
+            a.therapist_id,
+            signed=True,
+            visit_on=first_of_month,
+            start_time=time(8, minutes),
+        )
+    factories.make_visit(app, a.client_id, a.therapist_id, visit_on=first_of_month - timedelta(1))
+    factories.sign_in(app, client, a.therapist_id)
+    page = client.get("/visits/this-month").get_data(as_text=True)
+    # 30 signed visits on the 1st and the world's own draft today; not last month's.
+    assert "31 visits, 25 a page." in page
+    assert page.count("tag--signed") == 25
+    rest = client.get("/visits/this-month?page=2").get_data(as_text=True)
+    assert rest.count("tag--signed") + rest.count("tag--draft") == 6
 
 
 # --- adverse flags -------------------------------------------------------------------------------------
