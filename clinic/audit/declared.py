@@ -22,7 +22,7 @@ from flask import Flask, make_response, request
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from clinic.audit.trail import Actor, record_event
+from clinic.audit.trail import Actor, record_shown
 from clinic.models import AuditAction
 
 P = ParamSpec("P")
@@ -102,7 +102,7 @@ def _record_showing(shows: Shows, arguments: dict[str, Any]) -> None:
         summary = f"{summary}: {details}"
     record_id = arguments.get(shows.record) if shows.record else None
     client_id = arguments.get("client_id")
-    record_event(
+    record_shown(
         current_actor(),
         shows.action,
         record_type=shows.record_type,
