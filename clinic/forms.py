@@ -12,7 +12,7 @@ from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
 from wtforms import Field, FieldList, FormField, PasswordField
 from wtforms.fields.choices import SelectChoice
-from wtforms.widgets import Input, Select
+from wtforms.widgets import Input, Select, TextArea
 from wtforms.widgets.core import clean_key
 
 from clinic.domain.errors import RuleViolations
@@ -64,8 +64,51 @@ class QuickSelect(Select):  # type: ignore[misc]
     def _dispatch_render_option(cls) -> Any:
         return _render_option
 
+    def __call__(self, field: Field, **kwargs: Any) -> Markup:
+        # Select.__call__, with quick_html_params for the <select> tag's own attributes.
+        kwargs.setdefault("id", field.id)
+        _add_validation_flags(self, field, kwargs)
+        html = [f"<select {quick_html_params(name=field.name, **kwargs)}>"]
+        if field.has_groups():
+            for optgroup, choices in field._iter_groups_normalized():
+                if optgroup is not None:
+                    html.append(f"<optgroup {quick_html_params(label=optgroup)}>")
+                html.extend(_render_option(choice) for choice in choices)
+                if optgroup is not None:
+                    html.append("</optgroup>")
+        else:
+            html.extend(_render_option(choice) for choice in field._iter_choices_normalized())
+        html.append("</select>")
+        return Markup("".join(html))  # noqa: S704  # nosec B704 (attributes and options escaped)
+
+
+class QuickTextArea(TextArea):  # type: ignore[misc]
+    """WTForms' textarea with the same markup, its attributes made by quick_html_params."""
+
+    def __call__(self, field: Field, **kwargs: Any) -> Markup:
+        kwargs.setdefault("id", field.id)
+        _add_validation_flags(self, field, kwargs)
+        params = quick_html_params(name=field.name, **kwargs)
+        text = escape(field._value())
+        return Markup(f"<textarea {params}>\r\n{text}</textarea>")  # noqa: S704  # nosec B704
+
+
+def _add_validation_flags(widget: Any, field: Field, kwargs: dict[str, Any]) -> None:
+    """Copy the field's flags a widget declares (required, disabled...) into its attributes."""
+    flags = getattr(field, "flags", {})
+    for name in dir(flags):
+        if name in widget.validation_attrs and name not in kwargs:
+            kwargs[name] = getattr(flags, name)
+
 
 QUICK_SELECT = QuickSelect()
+QUICK_TEXTAREA = QuickTextArea()
+
+
+@lru_cache(maxsize=512)
+def _attribute_name(key: str) -> str:
+    # Names come from the code, a few dozen in all: cleaned and escaped once each.
+    return str(escape(clean_key(key)))
 
 
 def quick_html_params(**attributes: Any) -> Markup:
@@ -77,12 +120,11 @@ def quick_html_params(**attributes: Any) -> Markup:
     """
     parts = []
     for key, value in sorted(attributes.items()):
-        name = clean_key(key)
         if value is True:
-            parts.append(str(escape(name)))
+            parts.append(_attribute_name(key))
         elif value is not False:
             text = str(escape(value)).replace('"', "&quot;")
-            parts.append(f'{escape(name)}="{text}"')
+            parts.append(f'{_attribute_name(key)}="{text}"')
     return Markup(" ".join(parts))  # noqa: S704  # nosec B704 (every part escaped above)
 
 
@@ -112,14 +154,21 @@ def _quick_input(widget: Input) -> Input:
 
 
 def with_quick_widgets(field: Field) -> Field:
-    """Give a bound field the quick widgets: QuickSelect, and inputs with quick_html_params.
+    """Give a bound field the quick widgets: QuickSelect, QuickTextArea, and inputs with
+    quick_html_params.
 
     Forms' bind_field calls it; what the widgets draw is unchanged.
     """
     if type(field.widget) is Select and not field.widget.multiple:
         field.widget = QUICK_SELECT
+    elif type(field.widget) is TextArea:
+        field.widget = QUICK_TEXTAREA
     elif isinstance(field.widget, Input):
         field.widget = _quick_input(field.widget)
+    # A radio list draws each button with its option widget.
+    option_widget = getattr(field, "option_widget", None)
+    if isinstance(option_widget, Input):
+        field.option_widget = _quick_input(option_widget)
     return field
 
 

@@ -7,12 +7,20 @@ import copy
 import pytest
 from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
-from wtforms import Form, SelectField
+from wtforms import Form, SelectField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.widgets import Input, Select
+from wtforms.validators import InputRequired, Length
+from wtforms.widgets import Input, Select, TextArea
 from wtforms.widgets.core import html_params
 
-from clinic.forms import QUICK_SELECT, ClinicForm, QuickSelect, quick_html_params
+from clinic.forms import (
+    QUICK_SELECT,
+    QUICK_TEXTAREA,
+    ClinicForm,
+    QuickSelect,
+    QuickTextArea,
+    quick_html_params,
+)
 from clinic.visits.forms import EntryForm, VisitForm
 
 CHOICES = [
@@ -25,7 +33,15 @@ CHOICES = [
 
 
 class Sample(Form):  # type: ignore[misc]
-    choice = SelectField("Choice", choices=CHOICES)
+    choice = SelectField("Choice", choices=CHOICES, validators=[InputRequired()])
+    grouped = SelectField(
+        "Grouped",
+        choices=[
+            SelectChoice("a", "Front & <back>", optgroup="Knee"),
+            SelectChoice("b", "Side", optgroup='Say "hip"'),
+            SelectChoice("c", "C", optgroup='Say "hip"'),
+        ],
+    )
     number = SelectField(
         "Number", choices=[SelectChoice(1, "one"), SelectChoice(2, "two")], coerce=int
     )
@@ -52,6 +68,24 @@ def test_quick_select_draws_exactly_what_wtforms_draws(posted: dict[str, str]) -
         assert isinstance(drawn, Markup)
 
 
+class Notes(Form):  # type: ignore[misc]
+    note = TextAreaField("Note", validators=[InputRequired(), Length(max=20)])
+    free = TextAreaField("Free")
+
+
+@pytest.mark.parametrize(
+    "posted", [{}, {"note": "Knee </textarea><b>", "free": 'line one\r\n"two" & three'}]
+)
+def test_quick_textarea_draws_exactly_what_wtforms_draws(posted: dict[str, str]) -> None:
+    form = Notes(MultiDict(posted))
+    form.validate()
+    for field in form:
+        expected = TextArea()(field, class_="input", rows=4, **{"aria-invalid": "true"})
+        drawn = QUICK_TEXTAREA(field, class_="input", rows=4, **{"aria-invalid": "true"})
+        assert drawn == expected
+        assert isinstance(drawn, Markup)
+
+
 def test_the_selected_option_changes_with_the_data_not_the_cache() -> None:
     first = QUICK_SELECT(Sample(MultiDict({"choice": "a&b"})).choice)
     second = QUICK_SELECT(Sample(MultiDict({"choice": "plain"})).choice)
@@ -65,6 +99,7 @@ def test_the_app_forms_and_visit_rows_use_quick_select(app) -> None:
         visit_form = VisitForm(meta={"csrf": False})
         row = EntryForm()
     assert isinstance(visit_form.swelling.widget, QuickSelect)
+    assert isinstance(visit_form.subjective.widget, QuickTextArea)
     for name in ("technique", "target", "side", "pressure"):
         assert isinstance(row[name].widget, QuickSelect)
     assert issubclass(VisitForm, ClinicForm)
@@ -97,3 +132,18 @@ def test_every_input_of_the_visit_form_is_drawn_as_wtforms_draws_it(app, posted)
             original.__class__ = type(field.widget).__mro__[1]
             field.widget = original
             assert field(class_="input", **{"aria-invalid": "true"}) == quick
+
+
+@pytest.mark.parametrize("posted", [{}, {"knees": "left", "adverse_response": "<b>"}])
+def test_radio_buttons_are_drawn_as_wtforms_draws_them(app, posted) -> None:
+    with app.test_request_context(method="POST", data=posted):
+        form = VisitForm(meta={"csrf": False})
+        buttons = [option for field in (form.knees, form.adverse_response) for option in field]
+        assert len(buttons) > 4
+        for button in buttons:
+            assert type(button.widget).html_params is not Input.html_params
+            quick = button(class_="choice")
+            original = copy.copy(button.widget)
+            original.__class__ = type(button.widget).__mro__[1]
+            button.widget = original
+            assert button(class_="choice") == quick
