@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 
 from flask import Flask
@@ -12,6 +13,14 @@ def format_date(value: date | datetime | None) -> str:
     """Format a date the same way everywhere, with the month spelled out."""
     if value is None:
         return ""
+    if type(value) is date:
+        return _format_day(value)
+    return f"{value.day} {value.strftime('%b %Y')}"
+
+
+@lru_cache(maxsize=4096)
+def _format_day(value: date) -> str:
+    # Tables list the same days again and again; strftime is the slow part.
     return f"{value.day} {value.strftime('%b %Y')}"
 
 

@@ -64,9 +64,13 @@ def _fmt(number: float) -> str:
     return f"{number:.1f}".rstrip("0").rstrip(".")
 
 
-def _marker(kind: str, x: float, y: float, colour: str, series: str, tooltip: str) -> str:
+def _marker_style(colour: str, series: str) -> str:
+    """The attributes every marker of a series shares (made once per series)."""
+    return f'fill="{colour}" stroke="#fff" stroke-width="1.5" data-series="{escape(series)}"'
+
+
+def _marker(kind: str, x: float, y: float, common: str, tooltip: str) -> str:
     title = f"<title>{escape(tooltip)}</title>"
-    common = f'fill="{colour}" stroke="#fff" stroke-width="1.5" data-series="{escape(series)}"'
     if kind == "square":
         return (
             f'<rect class="point" x="{_fmt(x - 4.5)}" y="{_fmt(y - 4.5)}" width="9" height="9" '
@@ -140,7 +144,8 @@ def render_line_chart(
     )
     legend_x = LEFT
     for one in series:
-        parts.append(_marker(one.marker, legend_x + 6, 16, one.colour, "legend", one.name))
+        legend_style = _marker_style(one.colour, "legend")
+        parts.append(_marker(one.marker, legend_x + 6, 16, legend_style, one.name))
         parts.append(f'<text x="{legend_x + 16}" y="20" fill="#1d2733">{escape(one.name)}</text>')
         legend_x += 24 + 7 * len(one.name)
     for one in series:
@@ -152,18 +157,12 @@ def render_line_chart(
                 f'<polyline points="{path}" fill="none" stroke="{one.colour}" '
                 f'stroke-width="2.5"{dash}/>'
             )
+        style = _marker_style(one.colour, one.name)
         for point in ordered:
             shown = point.text if point.text is not None else _fmt(float(point.value))
             tooltip = f"{one.name}: {shown} on {point.on.isoformat()}"
             parts.append(
-                _marker(
-                    one.marker,
-                    x_of(point.on),
-                    y_of(float(point.value)),
-                    one.colour,
-                    one.name,
-                    tooltip,
-                )
+                _marker(one.marker, x_of(point.on), y_of(float(point.value)), style, tooltip)
             )
     if not all_points:
         parts.append(

@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from flask import current_app
 from sqlalchemy import and_, func, or_, select
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import aliased, defer, lazyload
 
 from clinic.access import current_clinic_id, scoped
 from clinic.audit.trail import Actor, record_event
@@ -219,10 +219,12 @@ def load_progress(client: Client) -> Progress:
         .where(PainLogEntry.client_id == client.id)
         .order_by(PainLogEntry.logged_on, PainLogEntry.id)
     ).all()
+    # The scores, not the answers behind them nor who recorded them: the page shows neither.
     assessments = db.session.scalars(
         scoped(OutcomeAssessment)
         .where(OutcomeAssessment.client_id == client.id)
         .order_by(OutcomeAssessment.taken_on, OutcomeAssessment.id)
+        .options(defer(OutcomeAssessment.answers), lazyload(OutcomeAssessment.recorded_by))
     ).all()
 
     knees = []
