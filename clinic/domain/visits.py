@@ -19,6 +19,7 @@ from clinic.domain.catalogue import (
     Technique,
 )
 from clinic.domain.errors import Problem, row_key
+from clinic.domain.intake import AffectedKnee
 from clinic.domain.screening import (
     Finding,
     PlannedTechnique,
@@ -339,6 +340,22 @@ def check_entry_count(count: int) -> Problem | None:
             "(or combine entries) before saving.",
         )
     return None
+
+
+def knee_pain_pairs(
+    knees: AffectedKnee,
+    before_left: int | None,
+    after_left: int | None,
+    before_right: int | None,
+    after_right: int | None,
+) -> tuple[tuple[str, int | None, int | None], ...]:
+    """Return (knee, pain before, pain after) for each knee a visit treated."""
+    pairs: list[tuple[str, int | None, int | None]] = []
+    if knees in (AffectedKnee.LEFT, AffectedKnee.BOTH):
+        pairs.append(("left", before_left, after_left))
+    if knees in (AffectedKnee.RIGHT, AffectedKnee.BOTH):
+        pairs.append(("right", before_right, after_right))
+    return tuple(pairs)
 
 
 def is_adverse(

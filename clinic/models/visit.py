@@ -19,6 +19,7 @@ from clinic.domain.visits import (
     EntryDetails,
     Swelling,
     VisitStatus,
+    knee_pain_pairs,
 )
 from clinic.extensions import Base
 from clinic.models.client import Client
@@ -116,14 +117,15 @@ class Visit(TimestampMixin, Base):
         self.updated_at = utcnow()
 
     @property
-    def pain_pairs(self) -> list[tuple[str, int | None, int | None]]:
+    def pain_pairs(self) -> tuple[tuple[str, int | None, int | None], ...]:
         """Return (knee, before, after) for each treated knee."""
-        pairs = []
-        if self.knees in (AffectedKnee.LEFT, AffectedKnee.BOTH):
-            pairs.append(("left", self.pain_before_left, self.pain_after_left))
-        if self.knees in (AffectedKnee.RIGHT, AffectedKnee.BOTH):
-            pairs.append(("right", self.pain_before_right, self.pain_after_right))
-        return pairs
+        return knee_pain_pairs(
+            self.knees,
+            self.pain_before_left,
+            self.pain_after_left,
+            self.pain_before_right,
+            self.pain_after_right,
+        )
 
 
 class TechniqueEntry(Base):

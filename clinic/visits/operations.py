@@ -9,13 +9,14 @@ from typing import Any
 
 from flask import abort
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import Select, func, select, union
+from sqlalchemy import CompoundSelect, Select, func, select, union
 from sqlalchemy.orm import lazyload
 from sqlalchemy.orm.exc import StaleDataError
 
 from clinic.access import current_clinic_id, get_scoped_or_404, scoped
 from clinic.audit.trail import Actor, record_event
 from clinic.clock import utcnow
+from clinic.domain.catalogue import Side, Target, Technique
 from clinic.domain.errors import Conflict, Problem, RuleViolations, row_key
 from clinic.domain.intake import AffectedKnee
 from clinic.domain.visits import (
@@ -29,6 +30,7 @@ from clinic.domain.visits import (
     check_total_minutes,
     entry_allowance,
     is_adverse,
+    knee_pain_pairs,
     reasons_note_cannot_change,
     reasons_visit_cannot_start,
 )
@@ -447,19 +449,96 @@ def _client_visits(client: Client) -> Select[Visit]:
 
 
 @dataclass(frozen=True)
+class ListedTechnique:
+    """One technique as a visit list names it: what, on which side, where."""
+
+    technique: Technique
+    side: Side
+    target: Target
+
+
+@dataclass(frozen=True)
+class ListedVisit:
+    """A visit as a client's visit list shows it, read as plain values rather than as records:
+    a list shows many, and building each visit and its entries as records cost more than the
+    rest of the page."""
+
+    id: int
+    visit_on: date
+    therapist_name: str
+    status: VisitStatus
+    adverse_flag: bool
+    pain_pairs: tuple[tuple[str, int | None, int | None], ...]
+    techniques: tuple[ListedTechnique, ...]
+
+
+def _listed_visits(ids: Select[Any] | CompoundSelect[Any]) -> list[ListedVisit]:
+    """Return the visits whose ids a SELECT gives, in a client's list order, with techniques."""
+    rows = db.session.execute(
+        select(
+            Visit.id,
+            Visit.visit_on,
+            Visit.knees,
+            Visit.pain_before_left,
+            Visit.pain_after_left,
+            Visit.pain_before_right,
+            Visit.pain_after_right,
+            Visit.status,
+            Visit.adverse_flag,
+            User.full_name,
+        )
+        .join(User, User.id == Visit.therapist_id)
+        # "+ 0": the visits by id, not every visit of the clinic through its index (SQLite).
+        .where(Visit.clinic_id + 0 == current_clinic_id(), Visit.id.in_(ids))
+        .order_by(*_CLIENT_VISITS_ORDER)
+    ).all()
+    techniques: dict[int, list[ListedTechnique]] = {row.id: [] for row in rows}
+    if rows:
+        for visit_id, technique, side, target in db.session.execute(
+            select(
+                TechniqueEntry.visit_id,
+                TechniqueEntry.technique,
+                TechniqueEntry.side,
+                TechniqueEntry.target,
+            )
+            .where(TechniqueEntry.visit_id.in_(list(techniques)))
+            .order_by(TechniqueEntry.visit_id, TechniqueEntry.position)
+        ):
+            techniques[visit_id].append(ListedTechnique(technique, side, target))
+    return [
+        ListedVisit(
+            id=row.id,
+            visit_on=row.visit_on,
+            therapist_name=row.full_name,
+            status=row.status,
+            adverse_flag=row.adverse_flag,
+            pain_pairs=knee_pain_pairs(
+                row.knees,
+                row.pain_before_left,
+                row.pain_after_left,
+                row.pain_before_right,
+                row.pain_after_right,
+            ),
+            techniques=tuple(techniques[row.id]),
+        )
+        for row in rows
+    ]
+
+
+@dataclass(frozen=True)
 class RecentVisits:
     """The visits the client page lists: the latest, and older drafts still to sign."""
 
-    latest: Sequence[Visit]
-    older_drafts: Sequence[Visit]
+    latest: Sequence[ListedVisit]
+    older_drafts: Sequence[ListedVisit]
 
 
 def list_recent_visits(client: Client, limit: int = RECENT_VISITS) -> RecentVisits:
     """Return a client's latest visits, newest first, drafts included, discarded ones left out,
     and the unsigned drafts older than those: a note left unsigned must stay in sight on the
     client page, however far back it is."""
-    # One query, bounded by what it shows, not by the client's history: the latest visits
-    # (the limit in the SQL) and the client's drafts (through their index), in the page's order.
+    # Bounded by what the page shows, not by the client's history: the latest visits (the
+    # limit in the SQL) and the client's drafts (through their index), in the page's order.
     # The first `limit` rows are the latest; any after them are drafts older than those.
     latest = _client_visits(client).with_only_columns(Visit.id).limit(limit).subquery()
     drafts = select(Visit.id).where(
@@ -467,14 +546,7 @@ def list_recent_visits(client: Client, limit: int = RECENT_VISITS) -> RecentVisi
         Visit.status == VisitStatus.DRAFT,
         Visit.discarded_at.is_(None),
     )
-    rows = db.session.scalars(
-        select(Visit)
-        # "+ 0": the visits by id, not every visit of the clinic through its index (SQLite).
-        .where(Visit.clinic_id + 0 == current_clinic_id())
-        .where(Visit.id.in_(union(select(latest.c.id), drafts)))
-        .order_by(*_CLIENT_VISITS_ORDER)
-        .options(_CLIENT_ALREADY_LOADED)
-    ).all()
+    rows = _listed_visits(union(select(latest.c.id), drafts))
     return RecentVisits(latest=rows[:limit], older_drafts=rows[limit:])
 
 
@@ -496,9 +568,15 @@ def count_client_visits(client: Client) -> int:
 
 def page_client_visits(client: Client, *, page: int, per_page: int) -> Pagination:
     """Return one page of a client's visits, newest first, drafts included."""
-    return paginate(
-        _client_visits(client), page=page, per_page=per_page, total=count_client_visits(client)
+    pagination = paginate(
+        _client_visits(client).with_only_columns(Visit.id),
+        page=page,
+        per_page=per_page,
+        total=count_client_visits(client),
     )
+    # The page's ids, then those visits as the list shows them.
+    pagination.items = _listed_visits(select(Visit.id).where(Visit.id.in_(pagination.items)))
+    return pagination
 
 
 def list_open_flags(client: Client) -> Sequence[Visit]:

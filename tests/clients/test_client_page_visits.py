@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from sqlalchemy import event
+from sqlalchemy.orm import ORMExecuteState, Session
 
 from clinic import clock, create_app
 from clinic.extensions import db
@@ -136,20 +137,25 @@ def test_a_short_history_has_no_link_to_more(history: History) -> None:
 
 @pytest.fixture
 def loaded_rows(history: History) -> Iterator[dict[str, int]]:
-    """Count the visit and technique entry rows the ORM loads while it is in use."""
+    """Count the visit and technique entry rows the database hands back while it is in use,
+    whether read as records or as plain values."""
     counts = {"visits": 0, "entries": 0}
+    tables = {Visit.__tablename__: "visits", TechniqueEntry.__tablename__: "entries"}
 
-    def count_visit(target: Any, context: Any) -> None:
-        counts["visits"] += 1
+    def count_rows(state: ORMExecuteState) -> Any:
+        if not state.is_select:
+            return None
+        first = state.statement.selected_columns[0]
+        kind = tables.get(getattr(getattr(first, "table", None), "name", ""))
+        if kind is None:
+            return None
+        frozen = state.invoke_statement().freeze()
+        counts[kind] += len(frozen().all())
+        return frozen()
 
-    def count_entry(target: Any, context: Any) -> None:
-        counts["entries"] += 1
-
-    event.listen(Visit, "load", count_visit)
-    event.listen(TechniqueEntry, "load", count_entry)
+    event.listen(Session, "do_orm_execute", count_rows)
     yield counts
-    event.remove(Visit, "load", count_visit)
-    event.remove(TechniqueEntry, "load", count_entry)
+    event.remove(Session, "do_orm_execute", count_rows)
 
 
 def test_the_client_page_reads_ten_visits_however_long_the_history(
