@@ -10,7 +10,7 @@ from typing import Any
 
 from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
-from wtforms import Field, FieldList, FormField, PasswordField
+from wtforms import Field, FieldList, FormField, PasswordField, SelectField
 from wtforms.fields.choices import SelectChoice
 from wtforms.widgets import Input, Select, TextArea
 from wtforms.widgets.core import clean_key
@@ -69,7 +69,10 @@ class QuickSelect(Select):  # type: ignore[misc]
         kwargs.setdefault("id", field.id)
         _add_validation_flags(self, field, kwargs)
         html = [f"<select {quick_html_params(name=field.name, **kwargs)}>"]
-        if field.has_groups():
+        plain = _plain_options(field)
+        if plain is not None:
+            html.extend(plain)
+        elif field.has_groups():
             for optgroup, choices in field._iter_groups_normalized():
                 if optgroup is not None:
                     html.append(f"<optgroup {quick_html_params(label=optgroup)}>")
@@ -80,6 +83,26 @@ class QuickSelect(Select):  # type: ignore[misc]
             html.extend(_render_option(choice) for choice in field._iter_choices_normalized())
         html.append("</select>")
         return Markup("".join(html))  # noqa: S704  # nosec B704 (attributes and options escaped)
+
+
+def _plain_options(field: Field) -> list[Markup] | None:
+    """The options of a SelectField with plain choices (no groups, no attributes of their own),
+    each from the markup cache; None for any other field, drawn the general way.
+
+    SelectField's iter_choices makes a Choice for every option on every drawing, and the
+    normalising around it another: the visit form's lists spent a quarter of the page there.
+    """
+    if type(field).iter_choices is not SelectField.iter_choices:
+        return None
+    options = []
+    for choice in field._choices_from_input(field.choices) or []:
+        if choice.optgroup is not None or choice.render_kw:
+            return None
+        value = str(choice.value)
+        label = choice.label if choice.label is not None else value
+        selected = field.coerce(choice.value) == field.data
+        options.append(_option_markup(value, label, isinstance(label, Markup), selected))
+    return options
 
 
 class QuickTextArea(TextArea):  # type: ignore[misc]
