@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 
-from flask import Flask
+from flask import Flask, url_for
 
 
 def format_date(value: date | datetime | None) -> str:
@@ -34,6 +35,25 @@ def format_datetime(value: datetime | None) -> str:
 def label_of(value: Any) -> str:
     """Return an enum member's human label, or the value itself."""
     return str(getattr(value, "label", value if value is not None else ""))
+
+
+# A number no record has, put where the id goes in a URL built once.
+_ID_PLACEHOLDER = 987654321987
+
+
+def url_for_each(endpoint: str, key: str, **values: Any) -> Callable[[int], str]:
+    """Return a function giving url_for(endpoint, **values, key=id) for many ids quickly.
+
+    A table that links every row (a client's 100 visits on the progress page) otherwise spends
+    much of its time in url_for: the URL is built once with a placeholder and each id put in
+    its place. Should the placeholder appear twice, every URL is built by url_for itself.
+    """
+    arguments: dict[str, Any] = {**values, key: _ID_PLACEHOLDER}
+    built = url_for(endpoint, **arguments)
+    head, found, tail = built.partition(str(_ID_PLACEHOLDER))
+    if not found or str(_ID_PLACEHOLDER) in tail or str(_ID_PLACEHOLDER) in head:
+        return lambda ident: url_for(endpoint, **{**arguments, key: ident})
+    return lambda ident: f"{head}{int(ident)}{tail}"
 
 
 def register_template_helpers(app: Flask) -> None:

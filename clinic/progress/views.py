@@ -24,6 +24,7 @@ from clinic.progress import bp
 from clinic.progress import operations as ops
 from clinic.progress.charts import BLUE, GREY, ORANGE, Axis, Point, Series, render_line_chart
 from clinic.progress.forms import KoosJrForm, LefsForm, PainLogForm, QuestionnaireBase
+from clinic.templating import url_for_each
 
 
 @not_audited("the overview shows counts only, no client's name or record")
@@ -97,6 +98,7 @@ def detail(client_id: int) -> str:
         progress=progress,
         charts=_charts(progress),
         format_score=format_score,
+        visit_url=url_for_each("visits.detail", "visit_id", client_id=client.id),
     )
 
 
