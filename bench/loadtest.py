@@ -315,6 +315,16 @@ class Therapist(HttpUser):
     def issue_handout(self) -> None:
         plan = self.rng.choice(DATA["plans"])
         base = f"/clients/{plan['client_id']}/homecare/{plan['id']}"
+        # A handout is issued only once the clot question was asked today, as before a visit.
+        with self.client.post(
+            f"/clients/{plan['client_id']}/screening/confirm",
+            data={"csrf_token": self.csrf},
+            name="POST confirm no changes",
+            allow_redirects=False,
+            catch_response=True,
+        ) as response:
+            if not self._expect_redirect(response, f"/clients/{plan['client_id']}"):
+                return
         with self.client.get(base, name="/clients/[id]/homecare/[id]", catch_response=True) as page:
             if not self._check_page(page, "Issue the handout"):
                 return
