@@ -9,6 +9,7 @@ from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
 from wtforms import Form, SelectField, TextAreaField
 from wtforms.fields.choices import SelectChoice
+from wtforms.fields.core import Flags
 from wtforms.validators import InputRequired, Length
 from wtforms.widgets import Input, Select, TextArea
 from wtforms.widgets.core import html_params
@@ -17,6 +18,7 @@ from clinic.forms import (
     QUICK_SELECT,
     QUICK_TEXTAREA,
     ClinicForm,
+    QuickFlags,
     QuickSelect,
     QuickTextArea,
     quick_html_params,
@@ -147,3 +149,18 @@ def test_radio_buttons_are_drawn_as_wtforms_draws_them(app, posted) -> None:
             original.__class__ = type(button.widget).__mro__[1]
             button.widget = original
             assert button(class_="choice") == quick
+
+
+def test_quick_flags_list_the_flags_that_are_set(app) -> None:
+    with app.test_request_context():
+        form = VisitForm(meta={"csrf": False})
+    flags = form.visit_on.flags
+    assert isinstance(flags, QuickFlags)
+    assert flags.required is True
+    assert flags.nonexistent is None
+    assert "required" in dir(flags)
+    assert [name for name in dir(flags) if not name.startswith("_")] == sorted(vars(flags))
+    plain = Flags()
+    for name, value in vars(flags).items():
+        setattr(plain, name, value)
+    assert repr(flags) == repr(plain)
