@@ -7,6 +7,10 @@ for bench/pdf_render.py, never here.
 
 from __future__ import annotations
 
+import dataclasses
+import itertools
+import re
+from collections.abc import Sequence
 from datetime import date, time, timedelta
 from decimal import Decimal
 from io import BytesIO
@@ -17,13 +21,15 @@ from flask import Flask
 from flask_login import login_user
 from pypdf import PdfReader
 
+from clinic import pdf as pdf_module
 from clinic.audit.trail import Actor
 from clinic.domain.catalogue import Pressure, Side, Target, Technique
+from clinic.domain.homecare import ITEMS_BY_CODE
 from clinic.extensions import db
 from clinic.homecare import operations as homecare_ops
-from clinic.homecare.printing import PrintedItem
+from clinic.homecare.printing import TRACKING_DAYS, PrintedItem
 from clinic.models import Client, HomeCarePlan, User, Visit
-from clinic.pdf import render_pdf
+from clinic.pdf import PageSize, render_pdf
 from clinic.visits import operations as visit_ops
 from clinic.visits.printing import build_printed_note
 from tests import factories
@@ -40,6 +46,10 @@ TYPICAL = (
 # The same with the longest item (twelve steps of self-massage) in place of a stretch: four
 # pages, the record on the last, but still no item split.
 LONGEST = ("self_massage", "hamstring_stretch", "straight_leg_raise", "glute_bridge", "cold_pack")
+# Every built-in item: a plan of the most items there can be (MAX_PLAN_ITEMS).
+EVERY_ITEM = tuple(ITEMS_BY_CODE)
+# Width and height in points.
+PAPER = {"A4": (595, 842), "Letter": (612, 792)}
 
 ENTRIES: list[dict[str, Any]] = [
     {"technique": Technique.EFFLEURAGE, "target": Target.QUADRICEPS, "side": Side.LEFT,
@@ -175,3 +185,135 @@ def test_a_typical_signed_note_fits_one_page(app: Flask, clinic_world: factories
     (page,) = page_texts(pdf)
     for words in ("Visit note", "Calf", "Limits in force when signed", note.signed, "Page 1 of 1"):
         assert squash(words) in page, words
+
+
+# --- The two-week record ----------------------------------------------------------------------
+# Each day's boxes are drawn by the background of the record's cells, one rule every ROW_PITCH
+# points beside the days set one to a line of the same height: these tests read back what the
+# client sees (the days, the columns, the page) and check the days line up with that pitch.
+ROW_PITCH = 18.0
+
+
+def render_plan(
+    app: Flask,
+    world: factories.World,
+    codes: tuple[str, ...],
+    monkeypatch: pytest.MonkeyPatch,
+    page_size: PageSize = "A4",
+) -> tuple[bytes, str, list[PrintedItem]]:
+    """Render a plan of these items (no screening checks) on this paper; return the PDF, the
+    HTML WeasyPrint was handed, and the items as printed."""
+    client_id = client_with_visits(app, world)
+    keys = tuple(f"b_{code}" for code in codes)
+    plan_id = factories.make_plan(app, client_id, world.a.therapist_id, keys, checked=False)
+    seen: list[str] = []
+    real = pdf_module.html_to_pdf
+
+    def spy(
+        html: str,
+        assets: tuple[pdf_module.Asset, ...] = (),
+        stylesheets: Sequence[str] = pdf_module.DEFAULT_STYLESHEETS,
+    ) -> bytes:
+        seen.append(html)
+        return real(html, assets, stylesheets)
+
+    monkeypatch.setattr(pdf_module, "html_to_pdf", spy)
+    with app.test_request_context():
+        user = db.session.get_one(User, world.a.therapist_id)
+        login_user(user)
+        plan = db.session.get_one(HomeCarePlan, plan_id)
+        client = db.session.get_one(Client, client_id)
+        document = homecare_ops.prepare_handout(plan, client, user.clinic, start_on=TODAY)
+        pdf = dataclasses.replace(document, page_size=page_size).render()
+        items = list(document.handout.items)
+    (html,) = seen
+    return pdf, html, items
+
+
+def day_label(day: date) -> str:
+    return f"{day:%a} {day.day} {day:%b}"
+
+
+def text_lines(page: Any) -> list[tuple[str, float]]:
+    """Return the page's pieces of text, each with its baseline's height on the page."""
+    found: list[tuple[str, float]] = []
+
+    def visit(text: str, cm: Any, tm: Any, font: Any, size: Any) -> None:
+        if text.strip():
+            found.append((text.strip(), cm[5] + tm[5] * cm[3]))
+
+    page.extract_text(visitor_text=visit)
+    return found
+
+
+@pytest.mark.parametrize("page_size", ["A4", "Letter"])
+@pytest.mark.parametrize("codes", [("cold_pack",), EVERY_ITEM], ids=["1-item", "10-items"])
+def test_the_record_has_a_box_for_every_item_and_day(
+    app: Flask,
+    clinic_world: factories.World,
+    monkeypatch: pytest.MonkeyPatch,
+    codes: tuple[str, ...],
+    page_size: PageSize,
+) -> None:
+    pdf, html, items = render_plan(app, clinic_world, codes, monkeypatch, page_size)
+    assert [item.number for item in items] == list(range(1, len(codes) + 1))
+    reader = PdfReader(BytesIO(pdf))
+    assert {tuple(round(v) for v in page.mediabox[2:]) for page in reader.pages} == {
+        PAPER[page_size]
+    }
+    days = [day_label(TODAY + timedelta(days=n)) for n in range(TRACKING_DAYS)]
+
+    # Laid out: a column per item, numbered as the items are, between the day and the pain.
+    (record,) = re.findall(r'<table class="record">.*?</table>', html, re.S)
+    (head,) = re.findall(r"<thead>.*?</thead>", record, re.S)
+    assert re.findall(r"<th[^>]*>([^<]*)</th>", head) == [
+        "Day",
+        *(str(item.number) for item in items),
+        "Pain 0-10",
+    ]
+    # One row of cells, each drawing the fourteen days' boxes: one per item, one for the pain.
+    assert record.count('<td class="record__boxes"></td>') == len(items) + 1
+    (listed,) = re.findall(r'<td class="record__days">([^<]*)</td>', record)
+    assert listed.split("\n") == days
+
+    # Printed: the record whole on the last page, in reading order, and the key names each
+    # number's item.
+    last = reader.pages[-1]
+    text = squash(last.extract_text())
+    start = text.index(squash("Your two-week record"))
+    order = [
+        "Tick a box each time you do an item.",
+        " · ".join(f"{item.number} = {item.title}" for item in items),
+        "Day",
+        *(str(item.number) for item in items),
+        "Pain 0-10",
+        *days,
+    ]
+    for phrase in order:
+        found = text.find(squash(phrase), start)
+        assert found >= start, f"{phrase!r} missing or out of order"
+        start = found + len(squash(phrase))
+    # The days one to a row of boxes: their lines exactly a row apart, top to bottom.
+    heights = [y for words, y in text_lines(last) if words in days]
+    assert len(heights) == TRACKING_DAYS
+    steps = {round(above - below, 2) for above, below in itertools.pairwise(heights)}
+    assert steps == {ROW_PITCH}
+
+
+def test_steps_read_as_typed_and_in_order(
+    app: Flask, clinic_world: factories.World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The step numbers are drawn apart from the steps: extracted, the steps read as typed,
+    one after another in order, also for the twelve-step item."""
+    pdf, html, items = render_plan(app, clinic_world, LONGEST, monkeypatch)
+    pages = page_texts(pdf)
+    text = "".join(pages)
+    start = 0
+    for item in items:
+        steps = squash("".join(item.steps))
+        found = text.find(steps, start)
+        assert found >= start, f"item {item.number}: the steps do not read as typed, in order"
+        start = found + len(steps)
+    # Numbered all the same: 1 to 12 beside the longest item's steps.
+    numbers = re.findall(r'<span class="step__number">(\d+)\.</span>', html)
+    assert numbers == [str(n) for item in items for n in range(1, len(item.steps) + 1)]
