@@ -41,7 +41,25 @@ class Visit(TimestampMixin, Base):
             "discarded_at",
             "clinic_id",
         ),
-        Index("ix_visits_clinic_id_status", "clinic_id", "status"),
+        # The unsigned notes, counted and listed in date order from the index alone: the whole
+        # clinic's for its owner, and each therapist's own.
+        Index(
+            "ix_visits_clinic_id_status",
+            "clinic_id",
+            "status",
+            "discarded_at",
+            "visit_on",
+            "start_time",
+        ),
+        Index(
+            "ix_visits_therapist_id_status",
+            "therapist_id",
+            "status",
+            "discarded_at",
+            "clinic_id",
+            "visit_on",
+            "start_time",
+        ),
         # A client's unsigned drafts, which the client page lists however old they are: found
         # through this index, without reading the rest of a long history.
         Index("ix_visits_client_id_status", "client_id", "status"),

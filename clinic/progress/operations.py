@@ -354,6 +354,8 @@ def improved_client_ids() -> set[int]:
 PAIN_CACHE_KEY = "clinic.first_and_last_pain"
 # Per process: the archived clients of each clinic, with the archive_changes they were read at.
 ARCHIVED_CACHE_KEY = "clinic.archived_clients"
+# Per process: each clinic's improved and pain-history counts, with what they were counted from.
+PAIN_SUMMARY_CACHE_KEY = "clinic.pain_summary"
 PAIN_CACHE_MARGIN = timedelta(minutes=5)
 PAIN_CACHE_MAX_CHANGED = 500
 
@@ -507,12 +509,38 @@ def load_overview(user: User, today: date) -> Overview:
         for tier in (Tier.REFER, Tier.AVOID_LOCAL, Tier.MODIFY)
         if (count := active_clients_with_tier(tally, tier))
     }
-    pain = _first_and_last_pain(tally)
+    improved, with_pain_history = _pain_summary(tally)
     return Overview(
         active_clients=active,
         visits_this_month=visits,
         unsigned_notes=unsigned,
         flagged=flagged,
-        improved=sum(1 for _, improved in pain if improved),
-        with_pain_history=len(pain),
+        improved=improved,
+        with_pain_history=with_pain_history,
     )
+
+
+def _pain_summary(tally: ClinicTally) -> tuple[int, int]:
+    """Return how many active clients improved, and how many have pain at two visits or more.
+
+    Counted once per change: while neither the clinic's visits (the mapping _pain_by_client
+    keeps) nor its archive have changed, the count kept per process is given again, rather
+    than counted over every client on every home page.
+    """
+    clinic_id = current_clinic_id()
+    by_client = _pain_by_client(clinic_id)
+    cache: dict[int, tuple[Mapping[int, bool], int, tuple[int, int]]] = (
+        current_app.extensions.setdefault(PAIN_SUMMARY_CACHE_KEY, {})
+    )
+    kept = cache.get(clinic_id)
+    if kept is not None and kept[0] is by_client and kept[1] == tally.archive_changes:
+        return kept[2]
+    archived = _archived_client_ids(clinic_id, tally.archive_changes)
+    improved = with_history = 0
+    for client_id, better in by_client.items():
+        if client_id not in archived:
+            with_history += 1
+            improved += better
+    summary = (improved, with_history)
+    cache[clinic_id] = (by_client, tally.archive_changes, summary)
+    return summary
