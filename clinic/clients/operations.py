@@ -273,16 +273,35 @@ def search_clients_query(
     or (with three or more digits) in the phone number's digits; a shorter word where a word
     of the names or the email starts. Both through an index (clinic.domain.client_search).
     """
-    statement = _clients_matching(read_search_words(query))
+    words = read_search_words(query)
+    statement = _clients_matching(words)
     if screening is not None:
         statement = statement.where(
             _screening_condition(screening, today or clock.today(), valid_days)
         )
     if not include_archived:
         statement = statement.where(Client.archived_at.is_(None))
-    return statement.order_by(
-        func.lower(Client.last_name), func.lower(Client.first_name), Client.id
-    )
+    last_name: ColumnElement[str] = func.lower(Client.last_name)
+    if words and db.session.get_bind().dialect.name != "sqlite":
+        # PostgreSQL would rather walk the name index in order, testing each client against
+        # the words, to stop after a page: for a rare word, that reads the whole clinic. With
+        # the sort key not the index's own ("|| ''" changes no value), the trigram index finds
+        # the matches and only those are sorted.
+        last_name = last_name.concat("")
+    return statement.order_by(last_name, func.lower(Client.first_name), Client.id)
+
+
+@dataclass(frozen=True)
+class ClientSearch:
+    """One page of a client search, and whether more matched than the page count covers."""
+
+    pagination: Pagination
+    more_than_total: bool = False
+
+
+# How many matches of a search are counted; beyond it the list says "more than" and pages
+# through that many.
+SEARCH_COUNT_LIMIT = 500
 
 
 def search_clients(
@@ -294,7 +313,7 @@ def search_clients(
     screening: ScreeningFilter | None = None,
     valid_days: int = DEFAULT_VALID_DAYS,
     only_ids: set[int] | None = None,
-) -> Pagination:
+) -> ClientSearch:
     """Return one page of the clinic's clients matching a search."""
     statement = search_clients_query(
         query, include_archived=include_archived, screening=screening, valid_days=valid_days
@@ -302,9 +321,23 @@ def search_clients(
     if only_ids is not None:
         statement = statement.where(Client.id.in_(sorted(only_ids)))
     total = None
+    more = False
     if only_ids is None and not read_search_words(query):
         total = _kept_count(screening, include_archived=include_archived)
-    return paginate(statement, page=page, per_page=per_page, total=total)
+    elif only_ids is None:
+        # A few letters can match thousands of clients in a large practice: counted up to a
+        # limit, so the count costs the same however many match ("more than 500").
+        found = db.session.scalar(
+            select(func.count()).select_from(
+                statement.with_only_columns(Client.id)
+                .order_by(None)
+                .limit(SEARCH_COUNT_LIMIT + 1)
+                .subquery()
+            )
+        )
+        more = (found or 0) > SEARCH_COUNT_LIMIT
+        total = min(found or 0, SEARCH_COUNT_LIMIT)
+    return ClientSearch(paginate(statement, page=page, per_page=per_page, total=total), more)
 
 
 def _kept_count(screening: ScreeningFilter | None, *, include_archived: bool) -> int | None:

@@ -57,7 +57,7 @@ def index() -> str:
     # Clearances that ran out since the last write would leave a stale tier in the list.
     refresh_due_clients(today)
     valid_days = current_user.clinic.screening_valid_days
-    pagination = ops.search_clients(
+    found = ops.search_clients(
         query,
         include_archived=include_archived,
         page=page_arg(),
@@ -66,6 +66,7 @@ def index() -> str:
         valid_days=valid_days,
         only_ids=improved_client_ids() if improved_only else None,
     )
+    pagination = found.pagination
     return render_template(
         "clients/index.html",
         form=form,
@@ -75,6 +76,7 @@ def index() -> str:
         improved_only=improved_only,
         screening_filters=list(ops.ScreeningFilter),
         pagination=pagination,
+        more_than_total=found.more_than_total,
         last_visits=ops.last_visit_dates([client.id for client in pagination.items]),
         today=today,
         oldest_current=today - timedelta(days=valid_days),

@@ -33,7 +33,7 @@ def search(app: Flask, user_id: int, query: str, *, archived: bool = False) -> l
     with app.test_request_context():
         login_user(db.session.get_one(User, user_id))
         found = ops.search_clients(query, include_archived=archived, page=1, per_page=100)
-        return [client.id for client in found.items]
+        return [client.id for client in found.pagination.items]
 
 
 def listed(logged_in, query: str) -> str:
@@ -210,6 +210,23 @@ def test_results_keep_the_list_order(app, clinic_world):
     ]
     assert search(app, a.therapist_id, "quarr") == [ids[2], ids[1], ids[3], ids[0]]
     assert search(app, a.therapist_id, "qu") == [ids[2], ids[1], ids[3], ids[0]]
+
+
+def test_a_search_matching_more_than_the_limit_says_more_than(
+    app, logged_in, clinic_world, monkeypatch
+):
+    a = clinic_world.a
+    monkeypatch.setattr(ops, "SEARCH_COUNT_LIMIT", 3)
+    for first in ("Ann", "Anna", "Annika", "Annabel", "Joanne"):
+        make(app, a, first, "Rowntree")
+    many = listed(logged_in, "ann")
+    assert "More than 3 matches for “ann”: type more of the name" in many
+    # The page still lists the matches in the list's order, however many were counted.
+    assert many.index("Rowntree, Ann<") < many.index("Rowntree, Joanne")
+    assert search(app, a.therapist_id, "ann")[:5] == search(app, a.therapist_id, "rowntree")[:5]
+    few = listed(logged_in, "annik")
+    assert "1 match for “annik”." in few
+    assert "More than" not in few
 
 
 # --- plain text, never an error -----------------------------------------------------------
