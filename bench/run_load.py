@@ -37,11 +37,13 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import sqlalchemy as sa
+from flask_login import login_user
 
 from bench.seed import DEFAULT_PASSWORD
 from clinic import create_app
 from clinic.domain.screening import Tier
 from clinic.extensions import db
+from clinic.homecare import operations as homecare_ops
 from clinic.models import (
     Client,
     HomeCarePlan,
@@ -52,6 +54,7 @@ from clinic.models import (
     User,
     Visit,
 )
+from clinic.screening.operations import load_current_screening
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -133,11 +136,9 @@ def collect_data(url: str, password: str, rng: random.Random) -> tuple[dict[str,
         dialect = db.engine.dialect.name
     if not therapists:
         raise SystemExit("No therapist accounts in this database: seed it with bench/seed.py.")
-    issuable = [
-        {"id": plan.id, "client_id": plan.client_id}
-        for plan in plans
-        if plan.screening_id in ready_screenings
-    ]
+    issuable = _issuable_plans(
+        app, [plan for plan in plans if plan.screening_id in ready_screenings], today, rng
+    )
     missing = [
         what
         for what, rows in (
@@ -174,6 +175,33 @@ def collect_data(url: str, password: str, rng: random.Random) -> tuple[dict[str,
         "counts": counts,
     }
     return data, dialect
+
+
+def _issuable_plans(
+    app: Any, candidates: list[Any], today: date, rng: random.Random, wanted: int = 60
+) -> list[dict[str, int]]:
+    """Return plans the app would issue today once the clot question is asked, by its own
+    rules: the client's screening in force is still the plan's, and still chooses its items
+    and notes the same way (a clearance run out since, say, would leave the plan out of date).
+    """
+    found: list[dict[str, int]] = []
+    with app.test_request_context():
+        therapist = db.session.scalars(
+            sa.select(User).where(User.role == Role.THERAPIST).order_by(User.id).limit(1)
+        ).one()
+        login_user(therapist)
+        for row in rng.sample(candidates, k=len(candidates)):
+            plan = db.session.get_one(HomeCarePlan, row.id)
+            client = db.session.get_one(Client, row.client_id)
+            current = load_current_screening(client, therapist.clinic, today)
+            if homecare_ops.plan_blockers(client, current):
+                continue
+            if homecare_ops.plan_out_of_date(plan, current):
+                continue
+            found.append({"id": row.id, "client_id": row.client_id})
+            if len(found) >= wanted:
+                break
+    return found
 
 
 def wait_until_up(base_url: str, server: subprocess.Popen[bytes], timeout: float = 60) -> None:
