@@ -25,7 +25,6 @@ from clinic.screening.operations import refresh_due_clients
 from clinic.visits.operations import (
     check_visit_can_start,
     count_client_visits,
-    list_open_flags,
     list_recent_visits,
 )
 
@@ -122,7 +121,7 @@ def detail(client_id: int) -> str:
         visits=recent.latest,
         older_drafts=recent.older_drafts,
         visit_count=count_client_visits(client),
-        open_flags=list_open_flags(client),
+        open_flags=recent.open_flags,
         visit_blockers=blockers,
         homecare=summarise_client_homecare(client, current),
         archive_form=ArchiveForm(formdata=None, version=str(client.version)),

@@ -595,10 +595,12 @@ class ClientHomeCare:
 
 def summarise_client_homecare(client: Client, current: CurrentScreening) -> ClientHomeCare:
     """Return the client's plans, the handouts of each, and why a new plan cannot start."""
+    plans = list_plans(client)
     by_plan: dict[int, list[IssuedHandout]] = {}
-    for handout in list_handouts(client):
+    # A handout is issued from a plan: with no plan, there is none to look for.
+    for handout in list_handouts(client) if plans else ():
         by_plan.setdefault(handout.plan_id, []).append(handout)
-    return ClientHomeCare(list_plans(client), by_plan, plan_blockers(client, current))
+    return ClientHomeCare(plans, by_plan, plan_blockers(client, current))
 
 
 # --- Handouts ----------------------------------------------------------------------------------

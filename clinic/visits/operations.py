@@ -468,8 +468,20 @@ class ListedVisit:
     therapist_name: str
     status: VisitStatus
     adverse_flag: bool
+    adverse_response: AdverseResponse
+    # Whether a follow-up note answers the visit's flag (a flag without one stays open).
+    followed_up: bool
     pain_pairs: tuple[tuple[str, int | None, int | None], ...]
     techniques: tuple[ListedTechnique, ...]
+
+    @property
+    def flag_open(self) -> bool:
+        """Whether the visit was flagged and nobody has recorded what was done yet."""
+        return self.adverse_flag and not self.followed_up
+
+
+# A correlated EXISTS: the follow-ups of each visit read, not the clinic's all.
+_FOLLOWED_UP = select(VisitFollowUp.id).where(VisitFollowUp.visit_id == Visit.id).exists()
 
 
 def _listed_visits(ids: Select[Any] | CompoundSelect[Any]) -> list[ListedVisit]:
@@ -485,6 +497,8 @@ def _listed_visits(ids: Select[Any] | CompoundSelect[Any]) -> list[ListedVisit]:
             Visit.pain_after_right,
             Visit.status,
             Visit.adverse_flag,
+            Visit.adverse_response,
+            _FOLLOWED_UP.label("followed_up"),
             User.full_name,
         )
         .join(User, User.id == Visit.therapist_id)
@@ -512,6 +526,8 @@ def _listed_visits(ids: Select[Any] | CompoundSelect[Any]) -> list[ListedVisit]:
             therapist_name=row.full_name,
             status=row.status,
             adverse_flag=row.adverse_flag,
+            adverse_response=row.adverse_response,
+            followed_up=bool(row.followed_up),
             pain_pairs=knee_pain_pairs(
                 row.knees,
                 row.pain_before_left,
@@ -531,12 +547,14 @@ class RecentVisits:
 
     latest: Sequence[ListedVisit]
     older_drafts: Sequence[ListedVisit]
+    # Flagged visits nobody has followed up yet, newest first, however far back.
+    open_flags: Sequence[ListedVisit]
 
 
 def list_recent_visits(client: Client, limit: int = RECENT_VISITS) -> RecentVisits:
     """Return a client's latest visits, newest first, drafts included, discarded ones left out,
-    and the unsigned drafts older than those: a note left unsigned must stay in sight on the
-    client page, however far back it is."""
+    the unsigned drafts older than those (a note left unsigned must stay in sight on the client
+    page, however far back it is) and the flagged visits not followed up yet."""
     # Bounded by what the page shows, not by the client's history: the latest visits (the
     # limit in the SQL) and the client's drafts (through their index), in the page's order.
     # The first `limit` rows are the latest; any after them are drafts older than those.
@@ -546,8 +564,18 @@ def list_recent_visits(client: Client, limit: int = RECENT_VISITS) -> RecentVisi
         Visit.status == VisitStatus.DRAFT,
         Visit.discarded_at.is_(None),
     )
-    rows = _listed_visits(union(select(latest.c.id), drafts))
-    return RecentVisits(latest=rows[:limit], older_drafts=rows[limit:])
+    open_flags = select(Visit.id).where(
+        Visit.client_id == client.id,
+        Visit.discarded_at.is_(None),
+        Visit.adverse_flag.is_(True),
+        ~_FOLLOWED_UP,
+    )
+    rows = _listed_visits(union(select(latest.c.id), drafts, open_flags))
+    return RecentVisits(
+        latest=rows[:limit],
+        older_drafts=[row for row in rows[limit:] if row.status is VisitStatus.DRAFT],
+        open_flags=[row for row in rows if row.flag_open],
+    )
 
 
 def count_client_visits(client: Client) -> int:

@@ -16,7 +16,7 @@ from sqlalchemy.orm import ORMExecuteState, Session
 
 from clinic import clock, create_app
 from clinic.extensions import db
-from clinic.models import AuditAction, TechniqueEntry, Visit
+from clinic.models import AuditAction, TechniqueEntry, Visit, VisitFollowUp
 from clinic.screening import operations as screening_ops
 from clinic.visits.operations import RECENT_VISITS
 from clinic.visits.views import VISITS_PER_PAGE
@@ -264,3 +264,47 @@ def test_viewing_the_visits_list_is_on_file(history: History) -> None:
         (AuditAction.VIEW, "visit_list", history.long, therapist, "Client's visits list"),
         (AuditAction.VIEW, "visit_list", history.long, therapist, "Client's visits list: page 2"),
     ]
+
+
+def test_open_flags_however_far_back_are_in_sight_and_followed_ones_are_not(
+    app: Flask, client: ClinicTestClient, clinic_world: factories.World
+) -> None:
+    a = clinic_world.a
+    today = clock.today()
+    client_id = factories.make_client(app, a.clinic_id, a.therapist_id, last_name="Flagged")
+    factories.make_screening(app, client_id, a.therapist_id)
+    flagged = {0: "bruising", 10: "dizziness", 11: "bruising"}
+    visits = {
+        days_ago: factories.make_visit(
+            app,
+            client_id,
+            a.therapist_id,
+            signed=True,
+            visit_on=today - timedelta(days=days_ago),
+            adverse_flag=days_ago in flagged,
+            adverse_response=flagged.get(days_ago, "none"),
+        )
+        for days_ago in range(12)
+    }
+    with app.app_context():
+        # Day 10's flag has its follow-up; today's and day 11's have none.
+        db.session.add(
+            VisitFollowUp(
+                clinic_id=a.clinic_id, visit_id=visits[10], author_id=a.therapist_id, text="Fine"
+            )
+        )
+        db.session.commit()
+    factories.sign_in(app, client, a.therapist_id)
+    page = client.get(f"/clients/{client_id}").get_data(as_text=True)
+    banners = page.split('id="visits"', 1)[1].split('<div class="actions">', 1)[0]
+    assert banners.count("Follow-up needed.") == 2
+    assert f'/visits/{visits[0]}"' in banners and f'/visits/{visits[11]}"' in banners
+    assert f'/visits/{visits[10]}"' not in banners
+    # The table: the latest ten, today's flag open; day 11 (signed, older) is not a row.
+    table = page.split('id="visits"', 1)[1]
+    assert visit_links(table.split('<div class="actions">', 1)[1], client_id) == [
+        visits[days_ago] for days_ago in range(10)
+    ]
+    assert "Earlier drafts" not in page
+    first_row = table.split(f'/visits/{visits[0]}"', 2)[2].split("</tr>", 1)[0]
+    assert 'tag--refer">flagged' in first_row
