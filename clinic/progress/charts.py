@@ -61,7 +61,8 @@ LEFT, RIGHT, TOP, BOTTOM = 52, 40, 40, 44
 
 
 def _fmt(number: float) -> str:
-    return f"{number:.1f}".rstrip("0").rstrip(".")
+    text = f"{number:.1f}"
+    return text[:-2] if text.endswith(".0") else text
 
 
 def _marker_style(colour: str, series: str) -> str:
@@ -77,8 +78,9 @@ def _marker(kind: str, x: float, y: float, common: str, tooltip: str) -> str:
             f"{common}>{title}</rect>"
         )
     if kind == "diamond":
-        corners = ((x, y - 6), (x + 6, y), (x, y + 6), (x - 6, y))
-        points = " ".join(f"{_fmt(cx)},{_fmt(cy)}" for cx, cy in corners)
+        left, middle, right = _fmt(x - 6), _fmt(x), _fmt(x + 6)
+        top, centre, bottom = _fmt(y - 6), _fmt(y), _fmt(y + 6)
+        points = f"{middle},{top} {right},{centre} {middle},{bottom} {left},{centre}"
         return f'<polygon class="point" points="{points}" {common}>{title}</polygon>'
     return f'<circle class="point" cx="{_fmt(x)}" cy="{_fmt(y)}" r="5" {common}>{title}</circle>'
 
