@@ -484,8 +484,9 @@ class ListedVisit:
 _FOLLOWED_UP = select(VisitFollowUp.id).where(VisitFollowUp.visit_id == Visit.id).exists()
 
 
-def _listed_visits(ids: Select[Any] | CompoundSelect[Any]) -> list[ListedVisit]:
-    """Return the visits whose ids a SELECT gives, in a client's list order, with techniques."""
+def _listed_visits(ids: Sequence[int] | Select[Any] | CompoundSelect[Any]) -> list[ListedVisit]:
+    """Return the visits of these ids (or those a SELECT gives), in a client's list order, with
+    their techniques."""
     rows = db.session.execute(
         select(
             Visit.id,
@@ -556,8 +557,9 @@ def list_recent_visits(client: Client, limit: int = RECENT_VISITS) -> RecentVisi
     the unsigned drafts older than those (a note left unsigned must stay in sight on the client
     page, however far back it is) and the flagged visits not followed up yet."""
     # Bounded by what the page shows, not by the client's history: the latest visits (the
-    # limit in the SQL) and the client's drafts (through their index), in the page's order.
-    # The first `limit` rows are the latest; any after them are drafts older than those.
+    # limit in the SQL), the client's drafts (through their index) and open flags, in the
+    # page's order. The first `limit` rows are the latest; any after them are older drafts or
+    # flags.
     latest = _client_visits(client).with_only_columns(Visit.id).limit(limit).subquery()
     drafts = select(Visit.id).where(
         Visit.client_id == client.id,
@@ -603,25 +605,8 @@ def page_client_visits(client: Client, *, page: int, per_page: int) -> Paginatio
         total=count_client_visits(client),
     )
     # The page's ids, then those visits as the list shows them.
-    pagination.items = _listed_visits(select(Visit.id).where(Visit.id.in_(pagination.items)))
+    pagination.items = _listed_visits(pagination.items)
     return pagination
-
-
-def list_open_flags(client: Client) -> Sequence[Visit]:
-    """Return the client's flagged visits that have no follow-up note yet."""
-    # A correlated NOT EXISTS reads the follow-ups of these visits only, not the clinic's all.
-    followed = select(VisitFollowUp.id).where(VisitFollowUp.visit_id == Visit.id).exists()
-    return db.session.scalars(
-        scoped(Visit)
-        .where(
-            Visit.client_id == client.id,
-            Visit.discarded_at.is_(None),
-            Visit.adverse_flag.is_(True),
-            ~followed,
-        )
-        .order_by(Visit.visit_on.desc())
-        .options(_CLIENT_ALREADY_LOADED, _WITHOUT_ENTRIES)
-    ).all()
 
 
 def page_unsigned(user: User, *, page: int, per_page: int) -> Pagination:

@@ -433,7 +433,6 @@ def index(client_id: int) -> str:
         "visits/client_visits.html",
         client,
         pagination=ops.page_client_visits(client, page=page_arg(), per_page=VISITS_PER_PAGE),
-        open_flags=ops.list_open_flags(client),
     )
 
 
