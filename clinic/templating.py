@@ -14,9 +14,7 @@ def format_date(value: date | datetime | None) -> str:
     """Format a date the same way everywhere, with the month spelled out."""
     if value is None:
         return ""
-    if type(value) is date:
-        return _format_day(value)
-    return f"{value.day} {value.strftime('%b %Y')}"
+    return _format_day(value.date() if isinstance(value, datetime) else value)
 
 
 @lru_cache(maxsize=4096)
@@ -51,7 +49,7 @@ def url_for_each(endpoint: str, key: str, **values: Any) -> Callable[[int], str]
     arguments: dict[str, Any] = {**values, key: _ID_PLACEHOLDER}
     built = url_for(endpoint, **arguments)
     head, found, tail = built.partition(str(_ID_PLACEHOLDER))
-    if not found or str(_ID_PLACEHOLDER) in tail or str(_ID_PLACEHOLDER) in head:
+    if not found or str(_ID_PLACEHOLDER) in tail:
         return lambda ident: url_for(endpoint, **{**arguments, key: ident})
     return lambda ident: f"{head}{int(ident)}{tail}"
 

@@ -327,16 +327,19 @@ def search_clients(
     elif only_ids is None:
         # A few letters can match thousands of clients in a large practice: counted up to a
         # limit, so the count costs the same however many match ("more than 500").
-        found = db.session.scalar(
-            select(func.count()).select_from(
-                statement.with_only_columns(Client.id)
-                .order_by(None)
-                .limit(SEARCH_COUNT_LIMIT + 1)
-                .subquery()
+        found = (
+            db.session.scalar(
+                select(func.count()).select_from(
+                    statement.with_only_columns(Client.id)
+                    .order_by(None)
+                    .limit(SEARCH_COUNT_LIMIT + 1)
+                    .subquery()
+                )
             )
+            or 0
         )
-        more = (found or 0) > SEARCH_COUNT_LIMIT
-        total = min(found or 0, SEARCH_COUNT_LIMIT)
+        more = found > SEARCH_COUNT_LIMIT
+        total = min(found, SEARCH_COUNT_LIMIT)
     return ClientSearch(paginate(statement, page=page, per_page=per_page, total=total), more)
 
 
