@@ -214,13 +214,8 @@ class Therapist(HttpUser):
         ) as response:
             self._check_page(response, "Unsigned notes")
 
-    # --- writing a visit --------------------------------------------------------------------
-
-    @task(2)
-    def record_and_sign_visit(self) -> None:
-        client = self.rng.choice(DATA["ready_clients"])
-        client_id = client["id"]
-        # The clot question is asked at every visit: one click records "no changes".
+    def _confirm_no_changes(self, client_id: int) -> bool:
+        """Record "no changes since the screening" for a client (the clot signs asked today)."""
         with self.client.post(
             f"/clients/{client_id}/screening/confirm",
             data={"csrf_token": self.csrf},
@@ -228,8 +223,17 @@ class Therapist(HttpUser):
             allow_redirects=False,
             catch_response=True,
         ) as response:
-            if not self._expect_redirect(response, f"/clients/{client_id}"):
-                return
+            return bool(self._expect_redirect(response, f"/clients/{client_id}"))
+
+    # --- writing a visit --------------------------------------------------------------------
+
+    @task(2)
+    def record_and_sign_visit(self) -> None:
+        client = self.rng.choice(DATA["ready_clients"])
+        client_id = client["id"]
+        # The clot question is asked at every visit: one click records "no changes".
+        if not self._confirm_no_changes(client_id):
+            return
         with self.client.get(
             f"/clients/{client_id}/visits/new",
             name="/clients/[id]/visits/new",
@@ -316,15 +320,8 @@ class Therapist(HttpUser):
         plan = self.rng.choice(DATA["plans"])
         base = f"/clients/{plan['client_id']}/homecare/{plan['id']}"
         # A handout is issued only once the clot question was asked today, as before a visit.
-        with self.client.post(
-            f"/clients/{plan['client_id']}/screening/confirm",
-            data={"csrf_token": self.csrf},
-            name="POST confirm no changes",
-            allow_redirects=False,
-            catch_response=True,
-        ) as response:
-            if not self._expect_redirect(response, f"/clients/{plan['client_id']}"):
-                return
+        if not self._confirm_no_changes(plan["client_id"]):
+            return
         with self.client.get(base, name="/clients/[id]/homecare/[id]", catch_response=True) as page:
             if not self._check_page(page, "Issue the handout"):
                 return
