@@ -10,7 +10,8 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import date, time, timedelta
 from decimal import Decimal
 from io import BytesIO
@@ -92,26 +93,35 @@ def client_with_visits(app: Flask, world: factories.World) -> int:
     return client_id
 
 
-def render_handout(
-    app: Flask, world: factories.World, codes: tuple[str, ...]
-) -> tuple[bytes, list[PrintedItem]]:
-    """Render the handout of a plan of these built-in items, as issuing it does."""
+@contextmanager
+def prepared_handout(
+    app: Flask, world: factories.World, codes: tuple[str, ...], **plan_options: Any
+) -> Iterator[homecare_ops.HandoutDocument]:
+    """Prepare the handout of a plan of these built-in items, as issuing it does; render it
+    inside the block."""
     client_id = client_with_visits(app, world)
     keys = tuple(f"b_{code}" for code in codes)
-    plan_id = factories.make_plan(
-        app,
-        client_id,
-        world.a.therapist_id,
-        keys,
-        note="Do the stretches after a short walk, when your legs are warm.",
-        notes={keys[0]: "Use a chair for balance.", keys[-1]: "After the exercises."},
-    )
+    plan_id = factories.make_plan(app, client_id, world.a.therapist_id, keys, **plan_options)
     with app.test_request_context():
         user = db.session.get_one(User, world.a.therapist_id)
         login_user(user)
         plan = db.session.get_one(HomeCarePlan, plan_id)
         client = db.session.get_one(Client, client_id)
-        document = homecare_ops.prepare_handout(plan, client, user.clinic, start_on=TODAY)
+        yield homecare_ops.prepare_handout(plan, client, user.clinic, start_on=TODAY)
+
+
+def render_handout(
+    app: Flask, world: factories.World, codes: tuple[str, ...]
+) -> tuple[bytes, list[PrintedItem]]:
+    """Render the handout of a plan of these built-in items, with notes, as issuing does."""
+    keys = tuple(f"b_{code}" for code in codes)
+    with prepared_handout(
+        app,
+        world,
+        codes,
+        note="Do the stretches after a short walk, when your legs are warm.",
+        notes={keys[0]: "Use a chair for balance.", keys[-1]: "After the exercises."},
+    ) as document:
         assert document.assets, "the handout carries the pain chart"
         return document.render(), list(document.handout.items)
 
@@ -203,9 +213,6 @@ def render_plan(
 ) -> tuple[bytes, str, list[PrintedItem]]:
     """Render a plan of these items (no screening checks) on this paper; return the PDF, the
     HTML WeasyPrint was handed, and the items as printed."""
-    client_id = client_with_visits(app, world)
-    keys = tuple(f"b_{code}" for code in codes)
-    plan_id = factories.make_plan(app, client_id, world.a.therapist_id, keys, checked=False)
     seen: list[str] = []
     real = pdf_module.html_to_pdf
 
@@ -218,12 +225,7 @@ def render_plan(
         return real(html, assets, stylesheets)
 
     monkeypatch.setattr(pdf_module, "html_to_pdf", spy)
-    with app.test_request_context():
-        user = db.session.get_one(User, world.a.therapist_id)
-        login_user(user)
-        plan = db.session.get_one(HomeCarePlan, plan_id)
-        client = db.session.get_one(Client, client_id)
-        document = homecare_ops.prepare_handout(plan, client, user.clinic, start_on=TODAY)
+    with prepared_handout(app, world, codes, checked=False) as document:
         pdf = dataclasses.replace(document, page_size=page_size).render()
         items = list(document.handout.items)
     (html,) = seen
