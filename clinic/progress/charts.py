@@ -7,10 +7,11 @@ itself: the page's Content Security Policy, WeasyPrint and a printer all see the
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import cache
 
 from markupsafe import Markup, escape
 
@@ -70,19 +71,22 @@ def _marker_style(colour: str, series: str) -> str:
     return f'fill="{colour}" stroke="#fff" stroke-width="1.5" data-series="{escape(series)}"'
 
 
-def _marker(kind: str, x: float, y: float, common: str, tooltip: str) -> str:
-    title = f"<title>{escape(tooltip)}</title>"
+def _marker(
+    kind: str, x: float, y: float, common: str, title: str, fmt: Callable[[float], str] = _fmt
+) -> str:
+    """One marker with its tooltip; title is escaped already. fmt may be a cached _fmt."""
+    title = f"<title>{title}</title>"
     if kind == "square":
         return (
-            f'<rect class="point" x="{_fmt(x - 4.5)}" y="{_fmt(y - 4.5)}" width="9" height="9" '
+            f'<rect class="point" x="{fmt(x - 4.5)}" y="{fmt(y - 4.5)}" width="9" height="9" '
             f"{common}>{title}</rect>"
         )
     if kind == "diamond":
-        left, middle, right = _fmt(x - 6), _fmt(x), _fmt(x + 6)
-        top, centre, bottom = _fmt(y - 6), _fmt(y), _fmt(y + 6)
+        left, middle, right = fmt(x - 6), fmt(x), fmt(x + 6)
+        top, centre, bottom = fmt(y - 6), fmt(y), fmt(y + 6)
         points = f"{middle},{top} {right},{centre} {middle},{bottom} {left},{centre}"
         return f'<polygon class="point" points="{points}" {common}>{title}</polygon>'
-    return f'<circle class="point" cx="{_fmt(x)}" cy="{_fmt(y)}" r="5" {common}>{title}</circle>'
+    return f'<circle class="point" cx="{fmt(x)}" cy="{fmt(y)}" r="5" {common}>{title}</circle>'
 
 
 def render_line_chart(
@@ -134,11 +138,13 @@ def render_line_chart(
         f'<text x="14" y="{_fmt(TOP + plot_height / 2)}" fill="#1d2733" text-anchor="middle" '
         f'transform="rotate(-90 14 {_fmt(TOP + plot_height / 2)})">{escape(axis.label)}</text>'
     )
+    # Within a year a day and month place a score; over years the month and year do.
+    tick_format = "{0.day} {0:%b}" if last - first <= timedelta(days=300) else "{0:%b} {0.year}"
     for tick in _date_ticks(first, last):
         x = x_of(tick)
         parts.append(
             f'<text x="{_fmt(x)}" y="{HEIGHT - BOTTOM + 18}" text-anchor="middle" '
-            f'fill="#1d2733">{tick.day} {tick:%b}</text>'
+            f'fill="#1d2733">{tick_format.format(tick)}</text>'
         )
     parts.append(
         f'<line x1="{LEFT}" y1="{TOP + plot_height}" x2="{WIDTH - RIGHT}" '
@@ -147,24 +153,29 @@ def render_line_chart(
     legend_x = LEFT
     for one in series:
         legend_style = _marker_style(one.colour, "legend")
-        parts.append(_marker(one.marker, legend_x + 6, 16, legend_style, one.name))
+        parts.append(_marker(one.marker, legend_x + 6, 16, legend_style, escape(one.name)))
         parts.append(f'<text x="{legend_x + 16}" y="20" fill="#1d2733">{escape(one.name)}</text>')
         legend_x += 24 + 7 * len(one.name)
+    # A long history repeats days and values: each position is worked out and written once.
+    fmt = cache(_fmt)
+    x_at = cache(x_of)
+    y_at = cache(lambda value: y_of(float(value)))
     for one in series:
         ordered = sorted(one.points, key=lambda point: point.on)
         if one.joined and len(ordered) > 1:
-            path = " ".join(f"{_fmt(x_of(p.on))},{_fmt(y_of(float(p.value)))}" for p in ordered)
+            path = " ".join(f"{fmt(x_at(p.on))},{fmt(y_at(p.value))}" for p in ordered)
             dash = ' stroke-dasharray="6 4"' if one.dashed else ""
             parts.append(
                 f'<polyline points="{path}" fill="none" stroke="{one.colour}" '
                 f'stroke-width="2.5"{dash}/>'
             )
         style = _marker_style(one.colour, one.name)
+        name = escape(one.name)
         for point in ordered:
-            shown = point.text if point.text is not None else _fmt(float(point.value))
-            tooltip = f"{one.name}: {shown} on {point.on.isoformat()}"
+            shown = escape(point.text) if point.text is not None else fmt(float(point.value))
+            tooltip = f"{name}: {shown} on {point.on.isoformat()}"
             parts.append(
-                _marker(one.marker, x_of(point.on), y_of(float(point.value)), style, tooltip)
+                _marker(one.marker, x_at(point.on), y_at(point.value), style, tooltip, fmt)
             )
     if not all_points:
         parts.append(

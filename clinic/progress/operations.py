@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import NamedTuple
 
 from flask import current_app
 from sqlalchemy import and_, func, or_, select
@@ -146,9 +147,8 @@ def record_assessment(
     return assessment
 
 
-@dataclass(frozen=True)
-class VisitPain:
-    """Pain before and after one visit, for one knee."""
+class VisitPain(NamedTuple):
+    """Pain before and after one visit, for one knee (a tuple: a long history makes many)."""
 
     visit_id: int
     on: date
@@ -157,13 +157,21 @@ class VisitPain:
     signed: bool
 
 
-@dataclass(frozen=True)
-class PainRow:
+class HomeScore(NamedTuple):
+    """One score from the client's home pain log."""
+
+    logged_on: date
+    knee: Side
+    score: int
+    note: str
+
+
+class PainRow(NamedTuple):
     """One line of a knee's pain table: a visit or a home-log score."""
 
     on: date
     visit: VisitPain | None
-    home: PainLogEntry | None
+    home: HomeScore | None
 
 
 @dataclass(frozen=True)
@@ -172,7 +180,7 @@ class KneeProgress:
 
     knee: Side
     visits: Sequence[VisitPain]
-    home_log: Sequence[PainLogEntry]
+    home_log: Sequence[HomeScore]
     summary: SeriesSummary | None
     average_within_visit: Decimal | None
 
@@ -214,11 +222,17 @@ def load_progress(client: Client) -> Progress:
         )
         .order_by(Visit.visit_on, Visit.start_time, Visit.id)
     ).all()
-    logs = db.session.scalars(
-        scoped(PainLogEntry)
-        .where(PainLogEntry.client_id == client.id)
-        .order_by(PainLogEntry.logged_on, PainLogEntry.id)
-    ).all()
+    logs = [
+        HomeScore(*row)
+        for row in db.session.execute(
+            select(PainLogEntry.logged_on, PainLogEntry.knee, PainLogEntry.score, PainLogEntry.note)
+            .where(
+                PainLogEntry.clinic_id == current_clinic_id(),
+                PainLogEntry.client_id == client.id,
+            )
+            .order_by(PainLogEntry.logged_on, PainLogEntry.id)
+        )
+    ]
     # The scores, not the answers behind them nor who recorded them: the page shows neither.
     assessments = db.session.scalars(
         scoped(OutcomeAssessment)
@@ -227,19 +241,18 @@ def load_progress(client: Client) -> Progress:
         .options(defer(OutcomeAssessment.answers), lazyload(OutcomeAssessment.recorded_by))
     ).all()
 
+    # One pass over the visits for both knees: a long history makes this the page's main loop.
+    by_knee: dict[Side, list[VisitPain]] = {Side.LEFT: [], Side.RIGHT: []}
+    left, right = by_knee[Side.LEFT], by_knee[Side.RIGHT]
+    for visit_id, on, status, before_left, after_left, before_right, after_right in visits:
+        signed = status == VisitStatus.SIGNED
+        if before_left is not None or after_left is not None:
+            left.append(VisitPain(visit_id, on, before_left, after_left, signed))
+        if before_right is not None or after_right is not None:
+            right.append(VisitPain(visit_id, on, before_right, after_right, signed))
     knees = []
     for knee in Side:
-        pains = [
-            VisitPain(
-                row.id,
-                row.visit_on,
-                row.pain_before_left if knee is Side.LEFT else row.pain_before_right,
-                row.pain_after_left if knee is Side.LEFT else row.pain_after_right,
-                row.status == VisitStatus.SIGNED,
-            )
-            for row in visits
-        ]
-        pains = [p for p in pains if p.before is not None or p.after is not None]
+        pains = by_knee[knee]
         knee_logs = [entry for entry in logs if entry.knee is knee]
         if not pains and not knee_logs:
             continue

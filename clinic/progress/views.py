@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Response, flash, redirect, render_template, url_for
+from flask import Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -33,6 +33,11 @@ def overview() -> str:
     return render_template(
         "progress/overview.html", overview=ops.load_overview(current_user, clock.today())
     )
+
+
+# The tables under the charts show this many of the latest scores unless all are asked for, so
+# the page costs the same for a long history as for a short one; the charts show every score.
+LATEST_ROWS = 10
 
 
 def _charts(progress: ops.Progress) -> dict[str, object]:
@@ -99,6 +104,8 @@ def detail(client_id: int) -> str:
         charts=_charts(progress),
         format_score=format_score,
         visit_url=url_for_each("visits.detail", "visit_id", client_id=client.id),
+        show_all=request.args.get("all") == "1",
+        latest_rows=LATEST_ROWS,
     )
 
 

@@ -111,3 +111,19 @@ def test_coordinates_are_written_with_one_decimal_at_most(value):
     assert not written.endswith(".0") and not written.endswith(".")
     # What the charts wrote before the faster version: the same text.
     assert written == f"{value:.1f}".rstrip("0").rstrip(".")
+
+
+def tick_labels(svg: str) -> list[str]:
+    return [
+        el.text or ""
+        for el in ET.fromstring(svg).iter(f"{SVG}text")
+        if el.get("y") == "254"  # the date axis, under the plot
+    ]
+
+
+def test_dates_name_the_year_when_scores_span_years():
+    within = [Point(date(2026, 1, 5), 5), Point(date(2026, 6, 5), 4)]
+    over = [Point(date(2024, 11, 5), 5), Point(date(2026, 6, 5), 4)]
+    assert tick_labels(str(render_line_chart("x", [Series("S", within)], AXIS)))[0] == "5 Jan"
+    labels = tick_labels(str(render_line_chart("x", [Series("S", over)], AXIS)))
+    assert labels[0] == "Nov 2024" and labels[-1] == "Jun 2026"

@@ -71,6 +71,37 @@ def test_progress_page_shows_chart_table_and_summary(app, logged_in, clinic_worl
     assert "Average change within a visit: -2" in page
 
 
+def pain_table_dates(page: str) -> list[str]:
+    table = page.split('data-table="pain-left"', 1)[1].split("</table>", 1)[0]
+    return [row.split("<td>", 1)[1].split("</td>", 1)[0] for row in table.split("<tr>")[2:]]
+
+
+def test_a_long_history_tables_the_latest_scores_and_charts_them_all(app, logged_in, clinic_world):
+    scores = [(8 - i % 5, 5 - i % 4) for i in range(13)]
+    client_id = client_with_visits(app, clinic_world, scores)
+    page = logged_in.get(f"/clients/{client_id}/progress").get_data(as_text=True)
+    (chart,) = svgs(page)
+    assert count_points(chart, "Before the visit") == 13
+    shown = pain_table_dates(page)
+    assert len(shown) == 10
+    full = logged_in.get(f"/clients/{client_id}/progress?all=1").get_data(as_text=True)
+    every = pain_table_dates(full)
+    assert len(every) == 13
+    assert shown == every[3:]  # the latest ten, still oldest first
+    assert "The latest 10 of 13 scores." in page
+    assert f'href="/clients/{client_id}/progress?all=1#pain-left-title">Show all 13</a>' in page
+    assert "All 13 scores." in full and "Show the latest 10 only" in full
+    # The summary still runs from the first visit, which the short table no longer shows.
+    assert "Small but noticeable improvement" in page  # 8 -> 6
+
+
+def test_a_short_history_has_no_note_about_the_table(app, logged_in, clinic_world):
+    client_id = client_with_visits(app, clinic_world, [(6, 4)] * 10)
+    page = logged_in.get(f"/clients/{client_id}/progress").get_data(as_text=True)
+    assert len(pain_table_dates(page)) == 10
+    assert "table-note" not in page
+
+
 @pytest.mark.parametrize(
     ("befores", "label"),
     [
