@@ -291,6 +291,10 @@ def search_clients_query(
     return statement.order_by(last_name, func.lower(Client.first_name), Client.id)
 
 
+# The list's order: by last name, then first name, case aside; the id keeps namesakes in turn.
+_SORT_KEYS = (func.lower(Client.last_name), func.lower(Client.first_name), Client.id)
+
+
 @dataclass(frozen=True)
 class ClientSearch:
     """One page of a client search, and whether more matched than the page count covers."""
@@ -320,27 +324,63 @@ def search_clients(
     )
     if only_ids is not None:
         statement = statement.where(Client.id.in_(sorted(only_ids)))
-    total = None
-    more = False
-    if only_ids is None and not read_search_words(query):
+        return ClientSearch(paginate(statement, page=page, per_page=per_page))
+    if not read_search_words(query):
         total = _kept_count(screening, include_archived=include_archived)
-    elif only_ids is None:
-        # A few letters can match thousands of clients in a large practice: counted up to a
-        # limit, so the count costs the same however many match ("more than 500").
-        found = (
-            db.session.scalar(
-                select(func.count()).select_from(
-                    statement.with_only_columns(Client.id)
-                    .order_by(None)
-                    .limit(SEARCH_COUNT_LIMIT + 1)
-                    .subquery()
-                )
+        return ClientSearch(paginate(statement, page=page, per_page=per_page, total=total))
+    # A few letters can match thousands of clients in a large practice: the list pages through
+    # the first SEARCH_COUNT_LIMIT and says "more than" beyond them.
+    last_page = -(-SEARCH_COUNT_LIMIT // per_page)
+    matching = statement.with_only_columns(Client.id)
+    found = _SearchPage(
+        page=min(max(page, 1), last_page), per_page=per_page, error_out=False, count=False,
+        matching=matching,
+    )  # fmt: skip
+    if not found.items and found.page > 1:
+        # Past the last page (a link kept from a longer list): the last page instead.
+        matches = db.session.scalar(
+            select(func.count()).select_from(
+                matching.order_by(None).limit(SEARCH_COUNT_LIMIT + 1).subquery()
             )
-            or 0
         )
-        more = found > SEARCH_COUNT_LIMIT
-        total = min(found, SEARCH_COUNT_LIMIT)
-    return ClientSearch(paginate(statement, page=page, per_page=per_page, total=total), more)
+        page = max(-(-min(matches or 0, SEARCH_COUNT_LIMIT) // per_page), 1)
+        found = _SearchPage(
+            page=page, per_page=per_page, error_out=False, count=False, matching=matching
+        )
+    found.total = min(found.matches, SEARCH_COUNT_LIMIT)
+    return ClientSearch(found, more_than_total=found.matches > SEARCH_COUNT_LIMIT)
+
+
+class _SearchPage(Pagination):
+    """One page of a search's clients, and how many matched in all.
+
+    One query sorts the matches by name, counts them (the sort reads every match anyway) and
+    reads the page's clients: the sort carries an id and two names for each of the (perhaps
+    thousands of) matches, not the whole row.
+    """
+
+    matches: int = 0
+
+    def _query_items(self) -> list[Any]:
+        matching: Select[Any] = self._query_args["matching"]
+        page = (
+            matching.add_columns(func.count().over().label("matches"))
+            .limit(self.per_page)
+            .offset((self.page - 1) * self.per_page)
+            .subquery()
+        )
+        rows = db.session.execute(
+            select(Client, page.c.matches)
+            .join(page, page.c.id == Client.id)
+            # "+ 0": the page's rows by id, not the clinic's every client through its index.
+            .where(Client.clinic_id + 0 == current_clinic_id())
+            .order_by(*_SORT_KEYS)
+        ).all()
+        self.matches = int(rows[0].matches) if rows else 0
+        return [row[0] for row in rows]
+
+    def _query_count(self) -> int:
+        return self.matches
 
 
 def _kept_count(screening: ScreeningFilter | None, *, include_archived: bool) -> int | None:

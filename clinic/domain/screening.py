@@ -134,12 +134,7 @@ class Tier(enum.StrEnum):
     @property
     def label(self) -> str:
         """Name shown to the user."""
-        return {
-            "clear": "Clear",
-            "modify": "Treat with changes",
-            "avoid_local": "Treat, but not the named area",
-            "refer": "Refer: no treatment today",
-        }[self.value]
+        return _TIER_LABELS[self]
 
     @property
     def rank(self) -> int:
@@ -168,6 +163,13 @@ class Tier(enum.StrEnum):
         return self.rank >= other.rank
 
 
+# Looked up for every row of a client list: one dict, not one built per call.
+_TIER_LABELS = {
+    Tier.CLEAR: "Clear",
+    Tier.MODIFY: "Treat with changes",
+    Tier.AVOID_LOCAL: "Treat, but not the named area",
+    Tier.REFER: "Refer: no treatment today",
+}
 _TIER_RANKS: Mapping[Tier, int] = {tier: rank for rank, tier in enumerate(Tier)}
 
 

@@ -15,6 +15,7 @@ from datetime import date, timedelta
 
 from flask import abort
 from sqlalchemy import or_, update
+from sqlalchemy.orm import lazyload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from clinic.access import get_scoped_or_404, scoped
@@ -247,6 +248,9 @@ def _in_force(client: Client, day: date) -> _InForce | None:
             or_(Screening.id == latest_id, Screening.tier == Tier.REFER),
         )
         .order_by(Screening.taken_on.desc(), Screening.id.desc())
+        # Who signed is named on the client page only: read there, when it is shown (the
+        # signer is most often the person signed in, whom the session holds already).
+        .options(lazyload(Screening.signed_by))
     ).all()
     if not found:
         return None
@@ -304,6 +308,7 @@ def load_current_screening(client: Client, clinic: Clinic, today: date) -> Curre
         )
         .order_by(ScreeningConfirmation.confirmed_on.desc(), ScreeningConfirmation.id.desc())
         .limit(1)
+        .options(lazyload(ScreeningConfirmation.confirmed_by))
     ).first()
     # Every screening asks the clot question, so the screening's own day counts, as does the
     # latest "no changes" confirmation up to the day in question.

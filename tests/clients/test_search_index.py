@@ -229,6 +229,38 @@ def test_a_search_matching_more_than_the_limit_says_more_than(
     assert "More than" not in few
 
 
+def search_page(app: Flask, user_id: int, query: str, page: int) -> ops.ClientSearch:
+    with app.test_request_context():
+        login_user(db.session.get_one(User, user_id))
+        return ops.search_clients(query, include_archived=False, page=page, per_page=4)
+
+
+def test_a_search_pages_through_its_matches_in_order(app, clinic_world, monkeypatch):
+    a = clinic_world.a
+    ids = [make(app, a, f"Pat{chr(ord('a') + n)}", "Ollerenshaw") for n in range(10)]
+    make(app, a, "Pat", "Elsewhere")  # does not match
+    pages = [search_page(app, a.therapist_id, "ollerens", page) for page in (1, 2, 3)]
+    assert [[c.id for c in found.pagination.items] for found in pages] == [
+        ids[0:4],
+        ids[4:8],
+        ids[8:10],
+    ]
+    assert {found.pagination.total for found in pages} == {10}
+    assert pages[2].pagination.pages == 3 and not pages[2].more_than_total
+    # A page past the last (a link kept from a longer list) shows the last one.
+    past = search_page(app, a.therapist_id, "ollerens", 9)
+    assert past.pagination.page == 3 and [c.id for c in past.pagination.items] == ids[8:10]
+    # Past the counting limit the pages stop at the limit, and the list says "more than".
+    monkeypatch.setattr(ops, "SEARCH_COUNT_LIMIT", 6)
+    capped = search_page(app, a.therapist_id, "ollerens", 9)
+    assert capped.more_than_total and capped.pagination.total == 6
+    assert capped.pagination.page == 2 and [c.id for c in capped.pagination.items] == ids[4:8]
+    # Nothing found: page one, empty, no error.
+    none = search_page(app, a.therapist_id, "zzqx", 3)
+    assert none.pagination.page == 1 and none.pagination.items == []
+    assert none.pagination.total == 0
+
+
 # --- plain text, never an error -----------------------------------------------------------
 
 
