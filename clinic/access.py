@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from collections.abc import Hashable
+from functools import cache
+from typing import Any, TypeVar, cast
 
 from flask import abort
 from flask_login import current_user
-from sqlalchemy import Select, select
+from sqlalchemy import Select, bindparam, select
 
 from clinic.extensions import db
 from clinic.models import Role, User
@@ -25,10 +27,23 @@ def scoped(model: type[ModelT]) -> Select[ModelT]:
     return select(model).where(clinic_column == current_clinic_id())
 
 
+@cache
+def _by_id_in_clinic(model: Any) -> Select[Any]:
+    # Built once per model with its values as parameters: SQLAlchemy then works out the
+    # statement's cache key once, not on every page that opens a record.
+    clinic_column: Any = model.clinic_id
+    id_column: Any = model.id
+    return select(model).where(
+        clinic_column == bindparam("clinic_id"), id_column == bindparam("row_id")
+    )
+
+
 def get_scoped_or_404(model: type[ModelT], row_id: int) -> ModelT:
     """Return a row of the signed-in user's clinic, or answer 404 for any other."""
-    id_column: Any = model.id  # type: ignore[attr-defined]
-    row = db.session.scalars(scoped(model).where(id_column == row_id)).one_or_none()
+    row: ModelT | None = db.session.scalars(
+        _by_id_in_clinic(cast(Hashable, model)),
+        {"clinic_id": current_clinic_id(), "row_id": row_id},
+    ).one_or_none()
     if row is None:
         abort(404)
     return row

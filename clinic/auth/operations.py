@@ -13,7 +13,7 @@ from functools import lru_cache
 from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app, has_app_context
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from zxcvbn import zxcvbn
 
 from clinic import clock
@@ -248,13 +248,15 @@ def sign_out(login_session: LoginSession, *, remote_addr: str) -> None:
     db.session.flush()
 
 
+# Every page asks it: built once, so SQLAlchemy works out its cache key once.
+_OPEN_LOGIN_SESSION = select(LoginSession).where(
+    LoginSession.token_hash == bindparam("token_hash"), LoginSession.ended_at.is_(None)
+)
+
+
 def find_login_session(token: str) -> LoginSession | None:
     """Return the open sign-in a cookie token belongs to, if any."""
-    return db.session.scalars(
-        select(LoginSession).where(
-            LoginSession.token_hash == _hash_token(token), LoginSession.ended_at.is_(None)
-        )
-    ).one_or_none()
+    return db.session.scalars(_OPEN_LOGIN_SESSION, {"token_hash": _hash_token(token)}).one_or_none()
 
 
 def end_login_session(login_session: LoginSession, reason: str) -> None:

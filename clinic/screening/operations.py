@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from flask import abort
-from sqlalchemy import or_, update
+from sqlalchemy import BindParameter, Select, bindparam, or_, select, update
 from sqlalchemy.orm import lazyload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from clinic.access import get_scoped_or_404, scoped
+from clinic.access import current_clinic_id, get_scoped_or_404, scoped
 from clinic.audit.trail import Actor, record_event
 from clinic.domain.errors import RuleViolations
 from clinic.domain.intake import calculate_age
@@ -193,15 +193,20 @@ def list_overrides(screening: Screening) -> Sequence[FindingOverride]:
     ).all()
 
 
+# Read for the screening in force on every page about a screened client: built once.
+_CLIENT_CLEARANCES = (
+    select(Clearance)
+    .where(
+        Clearance.clinic_id == bindparam("clinic_id"), Clearance.client_id == bindparam("client_id")
+    )
+    .order_by(Clearance.recorded_at.desc(), Clearance.id.desc())
+)
+
+
 def _client_clearances(client_id: int) -> tuple[Clearance, ...]:
     """Every clearance of a client, newest first."""
-    return tuple(
-        db.session.scalars(
-            scoped(Clearance)
-            .where(Clearance.client_id == client_id)
-            .order_by(Clearance.recorded_at.desc(), Clearance.id.desc())
-        ).all()
-    )
+    values = {"clinic_id": current_clinic_id(), "client_id": client_id}
+    return tuple(db.session.scalars(_CLIENT_CLEARANCES, values).all())
 
 
 def _lifting(
@@ -229,21 +234,28 @@ def result_on(screening: Screening, day: date) -> ScreeningResult:
     return _result_with(screening, _lifting(clearances, screening, day))
 
 
-def _in_force(client: Client, day: date) -> _InForce | None:
+def _screenings_in_force_statement() -> Select[Screening]:
     # One query: the latest screening up to the day, and the earlier ones that referred (only
     # those can leave a referral open; the stored tier says which). The first row is the latest.
+    clinic_id: BindParameter[int] = bindparam("clinic_id")
+    client_id: BindParameter[int] = bindparam("client_id")
+    day: BindParameter[date] = bindparam("day")
     latest_id = (
-        scoped(Screening)
-        .with_only_columns(Screening.id)
-        .where(Screening.client_id == client.id, Screening.taken_on <= day)
+        select(Screening.id)
+        .where(
+            Screening.clinic_id == clinic_id,
+            Screening.client_id == client_id,
+            Screening.taken_on <= day,
+        )
         .order_by(Screening.taken_on.desc(), Screening.id.desc())
         .limit(1)
         .scalar_subquery()
     )
-    found = db.session.scalars(
-        scoped(Screening)
+    return (
+        select(Screening)
         .where(
-            Screening.client_id == client.id,
+            Screening.clinic_id == clinic_id,
+            Screening.client_id == client_id,
             Screening.taken_on <= day,
             or_(Screening.id == latest_id, Screening.tier == Tier.REFER),
         )
@@ -251,6 +263,29 @@ def _in_force(client: Client, day: date) -> _InForce | None:
         # Who signed is named on the client page only: read there, when it is shown (the
         # signer is most often the person signed in, whom the session holds already).
         .options(lazyload(Screening.signed_by))
+    )
+
+
+# Every page about a client asks for its screening in force: the statements are built once,
+# with their values as parameters, so SQLAlchemy works out their cache keys once.
+_SCREENINGS_IN_FORCE = _screenings_in_force_statement()
+_LAST_CONFIRMATION = (
+    select(ScreeningConfirmation)
+    .where(
+        ScreeningConfirmation.clinic_id == bindparam("clinic_id"),
+        ScreeningConfirmation.screening_id == bindparam("screening_id"),
+        ScreeningConfirmation.confirmed_on <= bindparam("day"),
+    )
+    .order_by(ScreeningConfirmation.confirmed_on.desc(), ScreeningConfirmation.id.desc())
+    .limit(1)
+    .options(lazyload(ScreeningConfirmation.confirmed_by))
+)
+
+
+def _in_force(client: Client, day: date) -> _InForce | None:
+    found = db.session.scalars(
+        _SCREENINGS_IN_FORCE,
+        {"clinic_id": current_clinic_id(), "client_id": client.id, "day": day},
     ).all()
     if not found:
         return None
@@ -301,14 +336,8 @@ def load_current_screening(client: Client, clinic: Clinic, today: date) -> Curre
         return CurrentScreening(None, None, status, (), (), None)
     screening = found.screening
     confirmation = db.session.scalars(
-        scoped(ScreeningConfirmation)
-        .where(
-            ScreeningConfirmation.screening_id == screening.id,
-            ScreeningConfirmation.confirmed_on <= today,
-        )
-        .order_by(ScreeningConfirmation.confirmed_on.desc(), ScreeningConfirmation.id.desc())
-        .limit(1)
-        .options(lazyload(ScreeningConfirmation.confirmed_by))
+        _LAST_CONFIRMATION,
+        {"clinic_id": current_clinic_id(), "screening_id": screening.id, "day": today},
     ).first()
     # Every screening asks the clot question, so the screening's own day counts, as does the
     # latest "no changes" confirmation up to the day in question.

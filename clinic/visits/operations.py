@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import date, time, timedelta
+from functools import cache
 from typing import Any
 
 from flask import abort
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import CompoundSelect, Select, func, select, union
+from sqlalchemy import BindParameter, Select, bindparam, func, select, union
 from sqlalchemy.orm import lazyload
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -484,40 +485,53 @@ class ListedVisit:
 _FOLLOWED_UP = select(VisitFollowUp.id).where(VisitFollowUp.visit_id == Visit.id).exists()
 
 
-def _listed_visits(ids: Sequence[int] | Select[Any] | CompoundSelect[Any]) -> list[ListedVisit]:
-    """Return the visits of these ids (or those a SELECT gives), in a client's list order, with
-    their techniques."""
-    rows = db.session.execute(
-        select(
-            Visit.id,
-            Visit.visit_on,
-            Visit.knees,
-            Visit.pain_before_left,
-            Visit.pain_after_left,
-            Visit.pain_before_right,
-            Visit.pain_after_right,
-            Visit.status,
-            Visit.adverse_flag,
-            Visit.adverse_response,
-            _FOLLOWED_UP.label("followed_up"),
-            User.full_name,
-        )
-        .join(User, User.id == Visit.therapist_id)
-        # "+ 0": the visits by id, not every visit of the clinic through its index (SQLite).
-        .where(Visit.clinic_id + 0 == current_clinic_id(), Visit.id.in_(ids))
-        .order_by(*_CLIENT_VISITS_ORDER)
-    ).all()
+_ListedSelect = Select[*tuple[Any, ...]]
+
+# The columns a visit list shows, and the techniques of its visits: built once, with their
+# values as parameters, so SQLAlchemy works out each statement's cache key once, not per page.
+_LISTED_COLUMNS: _ListedSelect = (
+    select(
+        Visit.id,
+        Visit.visit_on,
+        Visit.knees,
+        Visit.pain_before_left,
+        Visit.pain_after_left,
+        Visit.pain_before_right,
+        Visit.pain_after_right,
+        Visit.status,
+        Visit.adverse_flag,
+        Visit.adverse_response,
+        _FOLLOWED_UP.label("followed_up"),
+        User.full_name,
+    )
+    .join(User, User.id == Visit.therapist_id)
+    # "+ 0": the visits by id, not every visit of the clinic through its index (SQLite).
+    .where(Visit.clinic_id + 0 == bindparam("clinic_id"))
+    .order_by(*_CLIENT_VISITS_ORDER)
+)
+_LISTED_TECHNIQUES = (
+    select(
+        TechniqueEntry.visit_id,
+        TechniqueEntry.technique,
+        TechniqueEntry.side,
+        TechniqueEntry.target,
+    )
+    .where(TechniqueEntry.visit_id.in_(bindparam("visit_ids", expanding=True)))
+    .order_by(TechniqueEntry.visit_id, TechniqueEntry.position)
+)
+
+
+_LISTED_BY_ID = _LISTED_COLUMNS.where(Visit.id.in_(bindparam("visit_ids", expanding=True)))
+
+
+def _listed_visits(statement: _ListedSelect, values: Mapping[str, Any]) -> list[ListedVisit]:
+    """Return the visits a statement built on _LISTED_COLUMNS gives, in a client's list order,
+    with their techniques; values are its parameters, the clinic's id added here."""
+    rows = db.session.execute(statement, {**values, "clinic_id": current_clinic_id()}).all()
     techniques: dict[int, list[ListedTechnique]] = {row.id: [] for row in rows}
     if rows:
         for visit_id, technique, side, target in db.session.execute(
-            select(
-                TechniqueEntry.visit_id,
-                TechniqueEntry.technique,
-                TechniqueEntry.side,
-                TechniqueEntry.target,
-            )
-            .where(TechniqueEntry.visit_id.in_(list(techniques)))
-            .order_by(TechniqueEntry.visit_id, TechniqueEntry.position)
+            _LISTED_TECHNIQUES, {"visit_ids": list(techniques)}
         ):
             techniques[visit_id].append(ListedTechnique(technique, side, target))
     return [
@@ -552,6 +566,35 @@ class RecentVisits:
     open_flags: Sequence[ListedVisit]
 
 
+@cache
+def _recent_visits(limit: int) -> _ListedSelect:
+    """A client's latest visits, drafts and open flags (see list_recent_visits)."""
+    client_id: BindParameter[int] = bindparam("client_id")
+    latest = (
+        select(Visit.id)
+        .where(
+            Visit.clinic_id == bindparam("clinic_id"),
+            Visit.client_id == client_id,
+            Visit.discarded_at.is_(None),
+        )
+        .order_by(*_CLIENT_VISITS_ORDER)
+        .limit(limit)
+        .subquery()
+    )
+    drafts = select(Visit.id).where(
+        Visit.client_id == client_id,
+        Visit.status == VisitStatus.DRAFT,
+        Visit.discarded_at.is_(None),
+    )
+    open_flags = select(Visit.id).where(
+        Visit.client_id == client_id,
+        Visit.discarded_at.is_(None),
+        Visit.adverse_flag.is_(True),
+        ~_FOLLOWED_UP,
+    )
+    return _LISTED_COLUMNS.where(Visit.id.in_(union(select(latest.c.id), drafts, open_flags)))
+
+
 def list_recent_visits(client: Client, limit: int = RECENT_VISITS) -> RecentVisits:
     """Return a client's latest visits, newest first, drafts included, discarded ones left out,
     the unsigned drafts older than those (a note left unsigned must stay in sight on the client
@@ -560,19 +603,7 @@ def list_recent_visits(client: Client, limit: int = RECENT_VISITS) -> RecentVisi
     # limit in the SQL), the client's drafts (through their index) and open flags, in the
     # page's order. The first `limit` rows are the latest; any after them are older drafts or
     # flags.
-    latest = _client_visits(client).with_only_columns(Visit.id).limit(limit).subquery()
-    drafts = select(Visit.id).where(
-        Visit.client_id == client.id,
-        Visit.status == VisitStatus.DRAFT,
-        Visit.discarded_at.is_(None),
-    )
-    open_flags = select(Visit.id).where(
-        Visit.client_id == client.id,
-        Visit.discarded_at.is_(None),
-        Visit.adverse_flag.is_(True),
-        ~_FOLLOWED_UP,
-    )
-    rows = _listed_visits(union(select(latest.c.id), drafts, open_flags))
+    rows = _listed_visits(_recent_visits(limit), {"client_id": client.id})
     return RecentVisits(
         latest=rows[:limit],
         older_drafts=[row for row in rows[limit:] if row.status is VisitStatus.DRAFT],
@@ -605,7 +636,7 @@ def page_client_visits(client: Client, *, page: int, per_page: int) -> Paginatio
         total=count_client_visits(client),
     )
     # The page's ids, then those visits as the list shows them.
-    pagination.items = _listed_visits(pagination.items)
+    pagination.items = _listed_visits(_LISTED_BY_ID, {"visit_ids": list(pagination.items)})
     return pagination
 
 
