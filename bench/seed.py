@@ -1,7 +1,7 @@
 """Fill an empty database with one busy clinic's made-up records, for the load test.
 
 Run: .venv/bin/python bench/seed.py --database-url URL [--clients 10000] [--visits 100000]
-     [--entries 500000] [--therapists 8] [--seed 7] [--password PASSWORD] [--force]
+     [--entries 500000] [--therapists N] [--seed 7] [--password PASSWORD] [--force]
 
 It applies the migrations (as `flask db upgrade` does) to an empty database, then bulk-inserts
 with SQLAlchemy Core: one clinic, an owner and N therapists, clients with varied names,
@@ -804,13 +804,21 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=10_000)
     parser.add_argument("--visits", type=int, default=100_000)
     parser.add_argument("--entries", type=int, default=500_000)
-    parser.add_argument("--therapists", type=int, default=8)
+    parser.add_argument(
+        "--therapists",
+        type=int,
+        default=None,
+        help="default: 8, and one per 1,250 clients beyond 10,000 (each sees about 11 visits a "
+        "day, at every size: a therapist's drafts do not grow with the clinic)",
+    )
     parser.add_argument("--plans", type=int, default=None, help="default: a tenth of the clients")
     parser.add_argument("--handouts", type=int, default=20, help="real PDFs rendered")
     parser.add_argument("--seed", type=int, default=7, help="random seed (same seed, same data)")
     parser.add_argument("--password", default=DEFAULT_PASSWORD, help="for every seeded account")
     parser.add_argument("--force", action="store_true", help="drop every table of a used database")
     args = parser.parse_args()
+    if args.therapists is None:
+        args.therapists = max(8, args.clients // 1250)
     if min(args.clients, args.visits, args.entries, args.therapists) < 0 or args.clients < 1:
         parser.error("the sizes must be positive")
     if args.entries < args.visits:
@@ -849,11 +857,15 @@ def main() -> None:
     total = time.perf_counter() - started
     print(
         f"Done in {total:.1f} s: {options.clients} clients, {options.visits} visits, "
-        f"{options.entries} technique entries.\n"
+        f"{options.entries} technique entries, {options.therapists} therapists.\n"
         f"Sign in with any of these accounts, password {options.password!r}:"
     )
-    for email in seeded.emails:
+    for email in seeded.emails[:9]:
         print(f"  {email}")
+    if len(seeded.emails) > 9:
+        print(
+            f"  ... and {len(seeded.emails) - 9} more, therapist9@ to therapist{options.therapists}@"
+        )
 
 
 if __name__ == "__main__":
