@@ -2,7 +2,8 @@
 
 Run: .venv/bin/python bench/pages.py --database-url URL [--rounds 100] [--label SQLite]
      [--save results.json] [--pages client,search]
-     .venv/bin/python bench/pages.py --growth 1k.json 100k.json   (prints the growth table)
+     .venv/bin/python bench/pages.py --sizes URL_1K URL_10K URL_100K --client-visits 60
+     .venv/bin/python bench/pages.py --growth 1k.json 100k.json   (from saved runs)
 
 Seed the database first with bench/seed.py. The script starts the app under gunicorn as
 `make run` does (its gunicorn settings, 1 worker x 8 threads by default) and the floor
@@ -17,6 +18,13 @@ Times are taken by the client, response body read included. Every answer is chec
 
 Targets (issue 14): at 10,000 clients each page's median at most 3x the floor's median, and
 its p95 at most 4x the floor's p95. The exit status is 0 when every page meets them.
+
+Growth (--sizes): the databases of each size are served at once (one gunicorn each) and every
+page is requested from each in turn, the order rotating, so the machine's drift between runs
+stays out of the comparison; target: the largest size's median at most 1.3x the smallest's.
+--client-visits N opens the client whose visit count is nearest N instead of the busiest: the
+busiest client's history grows with the clinic (68 visits at 1,000 clients, 111 at 100,000),
+and the growth is meant to compare clinics, not histories.
 """
 
 from __future__ import annotations
@@ -54,6 +62,7 @@ BIN = Path(sys.executable).parent
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 MEDIAN_TARGET = 3.0
 P95_TARGET = 4.0
+GROWTH_TARGET = 1.3
 CSRF_PATTERN = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
 
 
@@ -93,8 +102,11 @@ def p95(values: list[float]) -> float:
     return statistics.quantiles(values, n=20, method="inclusive")[-1]
 
 
-def collect_targets(url: str, rng: random.Random) -> dict[str, Any]:
-    """Read from the seeded database which records each page opens."""
+def collect_targets(
+    url: str, rng: random.Random, client_visits: int | None = None
+) -> dict[str, Any]:
+    """Read from the seeded database which records each page opens: the client with the most
+    visits, or the one with the number nearest client_visits."""
     os.environ["DATABASE_URL"] = url
     app = create_app()
     today = date.today()
@@ -108,12 +120,20 @@ def collect_targets(url: str, rng: random.Random) -> dict[str, Any]:
         )
         if therapist is None:
             raise SystemExit("No therapist in this database: seed it with bench/seed.py.")
-        busiest = session.execute(
-            sa.select(Visit.client_id, sa.func.count().label("visits"))
-            .group_by(Visit.client_id)
-            .order_by(sa.func.count().desc(), Visit.client_id)
-            .limit(1)
-        ).one()
+        per_client = sa.select(Visit.client_id, sa.func.count().label("visits")).group_by(
+            Visit.client_id
+        )
+        if client_visits is None:
+            busiest = session.execute(
+                per_client.order_by(sa.func.count().desc(), Visit.client_id).limit(1)
+            ).one()
+        else:
+            # The same history at every size: the growth compares clinics, not clients.
+            busiest = session.execute(
+                per_client.order_by(
+                    sa.func.abs(sa.func.count() - client_visits), Visit.client_id
+                ).limit(1)
+            ).one()
         client_id = int(busiest.client_id)
         visit_id = session.scalar(
             sa.select(sa.func.max(Visit.id)).where(
@@ -146,7 +166,9 @@ def collect_targets(url: str, rng: random.Random) -> dict[str, Any]:
         counts = {
             "clients": len(client_ids),
             "visits": session.scalar(sa.select(sa.func.count(Visit.id))) or 0,
-            "busiest client's visits": int(busiest.visits),
+            ("busiest client's visits" if client_visits is None else "opened client's visits"): (
+                int(busiest.visits)
+            ),
         }
         dialect = db.engine.dialect.name
     words = []
@@ -197,8 +219,10 @@ def main_pages(targets: dict[str, Any]) -> list[Page]:
     ]
 
 
-def start_server(app_spec: str, port: int, args: argparse.Namespace, log: Path) -> Any:
-    env = dict(os.environ, DATABASE_URL=args.database_url)
+def start_server(
+    app_spec: str, port: int, args: argparse.Namespace, log: Path, database_url: str = ""
+) -> Any:
+    env = dict(os.environ, DATABASE_URL=database_url or args.database_url)
     command = [
         str(BIN / "gunicorn"),
         "--config", "python:clinic.gunicorn_conf",
@@ -278,6 +302,85 @@ def measure(
     )
 
 
+def measure_sizes(
+    pages: list[Page], sessions: list[requests.Session], bases: list[str], args: argparse.Namespace
+) -> list[float]:
+    """One page at every size, a request to each server in turn (the order rotating each
+    round); return each size's median (ms)."""
+    times: list[list[float]] = [[] for _ in sessions]
+    count = len(sessions)
+    for i in range(args.warmup + args.rounds):
+        for which in [(i + k) % count for k in range(count)]:
+            page = pages[which]
+            ms, response = timed(sessions[which], bases[which] + page.path(i))
+            check(response, page.needle, page.name)
+            if i >= args.warmup:
+                times[which].append(ms)
+    return [statistics.median(one) for one in times]
+
+
+def run_sizes(args: argparse.Namespace) -> bool:
+    """Serve each seeded size at once and time every page on all of them in turn, so the
+    machine's drift between runs stays out of the growth; print the growth table."""
+    urls: list[str] = args.sizes
+    rng = random.Random(args.seed)
+    every = [collect_targets(url, rng, args.client_visits) for url in urls]
+    log = Path(tempfile.gettempdir()) / f"bench-pages-{os.getpid()}.log"
+    ports = [args.port + 2 * n for n in range(len(urls))]
+    servers = [
+        start_server("clinic:create_app()", port, args, log, url)
+        for port, url in zip(ports, urls, strict=True)
+    ]
+    bases = [f"http://127.0.0.1:{port}" for port in ports]
+    medians: dict[str, list[float]] = {}
+    try:
+        sessions = []
+        for base, server, targets in zip(bases, servers, every, strict=True):
+            wait_until_up(base, server)
+            session = requests.Session()
+            csrf = sign_in(session, base, targets["therapist"], args.password)
+            ready = targets["ready_client_id"]
+            session.post(
+                f"{base}/clients/{ready}/screening/confirm", data={"csrf_token": csrf}, timeout=30
+            )
+            sessions.append(session)
+        per_size = [main_pages(targets) for targets in every]
+        for index, page in enumerate(per_size[0]):
+            if args.pages and not any(w in page.name for w in args.pages.split(",")):
+                continue
+            medians[page.name] = measure_sizes(
+                [pages[index] for pages in per_size], sessions, bases, args
+            )
+            print(f"  {page.name}: " + ", ".join(f"{m:.1f}" for m in medians[page.name]))
+    finally:
+        for server in servers:
+            stop(server)
+    print()
+    print(f"- run: {args.label or 'sizes side by side'}, {time.strftime('%Y-%m-%d %H:%M')}")
+    for targets in every:
+        counts = ", ".join(f"{v:,} {k}" for k, v in targets["counts"].items())
+        print(f"- database: {targets['dialect']}: {counts}")
+    print(f"- server: gunicorn as make run, {args.workers} worker(s) x {args.threads} threads "
+          "each, all sizes served at once")  # fmt: skip
+    print(f"- method: {args.rounds} rounds after {args.warmup} warm-up, each size in turn")
+    print(f"- machine: {platform.machine()}, {machine_load()}")
+    print()
+    sizes = [f"{targets['counts']['clients']:,} clients ms" for targets in every]
+    print("| page | " + " | ".join(sizes) + " | growth | result |")
+    print("| --- | " + " | ".join("---:" for _ in sizes) + " | ---: | --- |")
+    passed = True
+    for name, values in medians.items():
+        growth = values[-1] / values[0]
+        passed = passed and growth <= GROWTH_TARGET
+        cells = " | ".join(f"{m:.1f}" for m in values)
+        result = "PASS" if growth <= GROWTH_TARGET else "FAIL"
+        print(f"| {name} | {cells} | {growth:.2f} | {result} |")
+    print()
+    print(f"Overall: {'PASS' if passed else 'FAIL'} (largest size's median <= "
+          f"{GROWTH_TARGET:g}x the smallest's)")  # fmt: skip
+    return passed
+
+
 def print_table(results: list[Result], meta: dict[str, Any]) -> bool:
     print()
     for key, value in meta.items():
@@ -320,7 +423,7 @@ def print_growth(paths: list[Path]) -> None:
         )
         cells = " | ".join(f"{m:.1f}" for m in medians)
         print(
-            f"| {name} | {cells} | {growth:.2f} | {'PASS' if growth <= 1.3 else 'FAIL'}"
+            f"| {name} | {cells} | {growth:.2f} | {'PASS' if growth <= GROWTH_TARGET else 'FAIL'}"
             f" | {relative:.2f} |"
         )
 
@@ -339,13 +442,27 @@ def main() -> None:
     parser.add_argument("--save", type=Path, help="write the results as JSON (for --growth)")
     parser.add_argument("--growth", type=Path, nargs="+", help="JSON files of earlier runs")
     parser.add_argument("--seed", type=int, default=5)
+    parser.add_argument(
+        "--sizes",
+        nargs="+",
+        metavar="URL",
+        help="seeded databases, smallest first: served at once, timed in turn (growth table)",
+    )
+    parser.add_argument(
+        "--client-visits",
+        type=int,
+        help="open the client with this many visits (nearest), not the busiest: "
+        "the same history at every size",
+    )
     args = parser.parse_args()
     if args.growth:
         print_growth(args.growth)
         return
+    if args.sizes:
+        sys.exit(0 if run_sizes(args) else 1)
     if not args.database_url:
         parser.error("--database-url is required")
-    targets = collect_targets(args.database_url, random.Random(args.seed))
+    targets = collect_targets(args.database_url, random.Random(args.seed), args.client_visits)
     pages = main_pages(targets)
     if args.pages:
         wanted = args.pages.split(",")
