@@ -75,6 +75,10 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
+# Asked for in full; SQLite lowers it to its build's limit (SQLITE_MAX_MMAP_SIZE).
+SQLITE_MMAP_BYTES = 8 * 1024**3
+
+
 @event.listens_for(Engine, "connect")
 def _configure_sqlite(dbapi_connection: Any, connection_record: ConnectionPoolEntry) -> None:
     if not isinstance(dbapi_connection, sqlite3.Connection):
@@ -89,6 +93,11 @@ def _configure_sqlite(dbapi_connection: Any, connection_record: ConnectionPoolEn
     # FULL: a committed visit note survives a power cut, not just a crash. The begin hook
     # below relaxes it for the transaction of a page view only.
     cursor.execute("PRAGMA synchronous = FULL")
+    # Read the database file through memory mapping (up to SQLite's own limit, 2 GiB in
+    # Python's build) rather than a read call per page: every page view writes its audit
+    # entry, after which the other connections start from an empty page cache, and a search
+    # at 100,000 clients reads a thousand clients' rows (twice as fast mapped).
+    cursor.execute(f"PRAGMA mmap_size = {SQLITE_MMAP_BYTES}")
     cursor.close()
 
 

@@ -17,13 +17,15 @@ from clinic.models import Client
 from tests import factories
 
 
-def test_sqlite_runs_with_foreign_keys_wal_and_a_busy_timeout(app, backend):
+def test_sqlite_runs_with_foreign_keys_wal_a_busy_timeout_and_memory_mapping(app, backend):
     if backend != "sqlite":
         pytest.skip("SQLite settings")
     with app.app_context():
         assert db.session.scalar(text("PRAGMA foreign_keys")) == 1
         assert db.session.scalar(text("PRAGMA journal_mode")) == "wal"
         assert db.session.scalar(text("PRAGMA busy_timeout")) >= 5000
+        # As much of the file as SQLite's build allows is read through memory mapping.
+        assert db.session.scalar(text("PRAGMA mmap_size")) >= 2**30
 
 
 def test_foreign_keys_are_enforced(app):

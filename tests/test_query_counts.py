@@ -178,7 +178,9 @@ def test_main_pages_send_as_many_queries_for_many_records_as_for_few(
     grow(app, a, records)
     many = count_queries(client, counter, urls)
 
-    assert many == few
+    # A search whose page is full counts its matches in one more query (and stops counting
+    # past the limit); a page that is not full is the last one and tells the count itself.
+    assert many == {**few, "client search": few["client search"] + 1}
     # The large data set really is larger where it matters to the pages.
     listing = client.get("/clients/").get_data(as_text=True)
     assert listing.count("/clients/") > 25
