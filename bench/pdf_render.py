@@ -15,6 +15,13 @@ turn (the order rotates every round, so drift and warm caches fall on each alike
          out, its stylesheets and images read by WeasyPrint's own fetcher: no app machinery
   plain  WeasyPrint on a plain document of the same words (paragraphs, default fonts)
 
+With --stripped, also (handout only, not a target):
+
+  stripped  the bare HTML without what costs most to lay out, all at once: the two-week
+            record's boxes, the page header and footer, the positioned step numbers, the
+            keep-whole rules and the pain chart. How close to the plain document the
+            handout could come while it still looks like itself.
+
 and prints the median and p95 of N warm runs, the two ratios (app / plain, app / bare) and
 the page counts. It exits 1 if a target is missed:
 
@@ -336,6 +343,19 @@ def plain_html(html: str) -> tuple[str, int]:
     )
 
 
+def stripped_html(bare: str) -> str:
+    """Return the bare handout without its costliest parts (see --stripped)."""
+    for rule in ("@top-center", "@bottom-center"):
+        bare = re.sub(rf"{rule} \{{[^}}]*\}}", "", bare)
+    for declaration in (
+        "background: linear-gradient(#fff 17pt, #000 17pt) 0 0 / 100% 18pt repeat-y;",
+        "position: absolute;",
+        "break-inside: avoid;",
+    ):
+        bare = bare.replace(declaration, "")
+    return re.sub(r'<img class="pain-chart"[^>]*>', "", bare)
+
+
 # --- Timing ---------------------------------------------------------------------------------
 
 
@@ -390,6 +410,9 @@ def main() -> int:
         "--items", nargs="+", default=DEFAULT_ITEMS, choices=sorted(ITEMS_BY_CODE), metavar="CODE"
     )
     parser.add_argument("--out-dir", type=Path, help="also write the PDFs here")
+    parser.add_argument(
+        "--stripped", action="store_true", help="also time the handout without its costliest parts"
+    )
     args = parser.parse_args()
 
     failures: list[str] = []
@@ -410,7 +433,7 @@ def main() -> int:
         docs = documents(app, user_id, plan_id, visit_id)
 
         header = (
-            f"{'document':<12} {'render':<6} {'CPU median':>10} {'CPU p95':>8} {'wall median':>11}"
+            f"{'document':<12} {'render':<8} {'CPU median':>10} {'CPU p95':>8} {'wall median':>11}"
             f" {'pages':>6} {'vs plain':>9} {'vs bare':>8}"
         )
         rows += [header, "-" * len(header)]
@@ -424,19 +447,29 @@ def main() -> int:
             def run_plain(plain: str = plain) -> bytes:
                 return bytes(HTML(string=plain).write_pdf())
 
-            times, wall, pdfs = time_side_by_side(
-                {"app": doc.render, "bare": run_bare, "plain": run_plain}, args.runs, args.warmup
-            )
+            renders = {"app": doc.render, "bare": run_bare, "plain": run_plain}
+            if args.stripped and doc.name == "handout":
+                stripped = stripped_html(bare)
+
+                def run_stripped(stripped: str = stripped, base_url: str = base_url) -> bytes:
+                    return bytes(HTML(string=stripped, base_url=base_url).write_pdf())
+
+                renders["stripped"] = run_stripped
+            times, wall, pdfs = time_side_by_side(renders, args.runs, args.warmup)
             medians = {name: statistics.median(values) for name, values in times.items()}
             page_counts = {name: pages(pdf) for name, pdf in pdfs.items()}
             vs_plain = medians["app"] / medians["plain"]
             vs_bare = medians["app"] / medians["bare"]
-            for name in ("app", "bare", "plain"):
+            for name in renders:
                 ratios = (
-                    f" {vs_plain:>8.2f}x {vs_bare:>7.2f}x" if name == "app" else f" {'':>9} {'':>8}"
+                    f" {medians[name] / medians['plain']:>8.2f}x {vs_bare:>7.2f}x"
+                    if name == "app"
+                    else f" {medians[name] / medians['plain']:>8.2f}x {'':>8}"
+                    if name == "stripped"
+                    else f" {'':>9} {'':>8}"
                 )
                 rows.append(
-                    f"{doc.name if name == 'app' else '':<12} {name:<6}"
+                    f"{doc.name if name == 'app' else '':<12} {name:<8}"
                     f" {medians[name]:>10.1f} {p95(times[name]):>8.1f}"
                     f" {statistics.median(wall[name]):>11.1f} {page_counts[name]:>6}" + ratios
                 )
