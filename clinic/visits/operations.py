@@ -283,17 +283,34 @@ def reasons_note_cannot_be_signed(
 
 
 @operation
+@dataclass(frozen=True)
+class SigningCheck:
+    """What signing a draft now would lock, and what stops it (nothing, when it can be)."""
+
+    problems: Sequence[Problem]
+    limits_in_force: dict[str, Any]
+
+
+def check_signing(signer: User, visit: Visit, today: date) -> SigningCheck:
+    """Check a draft as signing it now would, changing nothing: the page that asks "sign and
+    lock?" shows the same refusals, and the same limits, as the signature then keeps."""
+    current = load_visit_day_screening(visit, signer.clinic)
+    problems: list[Problem] = []
+    if signer.id != visit.therapist_id:
+        problems.append(Problem(None, "Only the therapist who gave the treatment signs the note."))
+    else:
+        problems += reasons_note_cannot_be_signed(visit, signer.clinic, today, current)
+    entries = [entry.details() for entry in visit.entries]
+    return SigningCheck(problems, limits_in_force(current, entries))
+
+
 def sign_visit(actor: Actor, visit: Visit, *, expected_version: int | None, today: date) -> None:
     """Sign a draft that still passes every check: from now on only addenda can follow."""
     _check_version(visit, expected_version)
-    signer = actor.required_user
-    if signer.id != visit.therapist_id:
-        raise RuleViolations.one(None, "Only the therapist who gave the treatment signs the note.")
-    current = load_visit_day_screening(visit, signer.clinic)
-    problems = reasons_note_cannot_be_signed(visit, signer.clinic, today, current)
-    if problems:
-        raise RuleViolations(problems)
-    visit.limits_in_force = limits_in_force(current, [entry.details() for entry in visit.entries])
+    check = check_signing(actor.required_user, visit, today)
+    if check.problems:
+        raise RuleViolations(check.problems)
+    visit.limits_in_force = check.limits_in_force
     visit.status = VisitStatus.SIGNED
     visit.signed_at = utcnow()
     _flush_visit(visit)

@@ -57,8 +57,11 @@ class LimitsInForce:
 def limits_in_force(visit: Visit) -> LimitsInForce | None:
     """Return the limits kept when the note was signed, or None (a draft, or an older note)."""
     data: Mapping[str, Any] | None = visit.limits_in_force
-    if not data:
-        return None
+    return read_limits(data) if data else None
+
+
+def read_limits(data: Mapping[str, Any]) -> LimitsInForce:
+    """Return a snapshot of limits (as signing keeps it on the note) as text."""
     taken_on = data.get("screening_taken_on")
     findings = []
     for f in data.get("findings", []):

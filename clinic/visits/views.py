@@ -33,6 +33,7 @@ from clinic.visits.printing import (
     build_aftercare_slip,
     build_printed_note,
     limits_in_force,
+    read_limits,
     referral_advice,
 )
 
@@ -246,9 +247,10 @@ def edit(client_id: int, visit_id: int) -> str | Response | tuple[str, int]:
     client = get_client_or_404(client_id)
     visit = ops.get_visit_or_404(client, visit_id)
     if visit.is_signed:
-        if request.method == "GET":
-            abort(409, description=ops.LOCKED)
-        return _render_detail(client, visit, refused=Conflict(ops.LOCKED), status=409)
+        # The note as it is, saying why it cannot be edited and where a correction goes.
+        return _render_detail(
+            client, visit, refused=Conflict(ops.LOCKED), title="This note is signed", status=409
+        )
     if request.method == "GET":
         restored = restore_posted_form()
         form = VisitForm(formdata=restored) if restored is not None else _form_from_visit(visit)
@@ -284,6 +286,28 @@ def edit(client_id: int, visit_id: int) -> str | Response | tuple[str, int]:
         flash("The draft was saved.", "success")
         return redirect(url_for("visits.detail", client_id=client.id, visit_id=visit.id))
     return _render_form(client, form, visit)
+
+
+@bp.get("/clients/<int:client_id>/visits/<int:visit_id>/sign")
+@audited(VIEW, "visit", "Visit note, before signing", record="visit_id")
+def confirm_sign(client_id: int, visit_id: int) -> str | Response:
+    """Show the draft as signing would lock it, with the limits it would keep and anything
+    that stops it, before the therapist signs."""
+    client = get_client_or_404(client_id)
+    visit = ops.get_visit_or_404(client, visit_id)
+    if visit.is_signed:
+        flash(ops.LOCKED, "info")
+        return redirect(url_for("visits.detail", client_id=client.id, visit_id=visit.id))
+    check = ops.check_signing(current_user, visit, clock.today())
+    return render_client_page(
+        "visits/sign.html",
+        client,
+        visit=visit,
+        problems=[problem.message for problem in check.problems],
+        limits_in_force=read_limits(check.limits_in_force),
+        limits_title="Limits in force, kept with the note when it is signed",
+        confirm_form=ConfirmForm(formdata=None, version=visit.version),
+    )
 
 
 @bp.post("/clients/<int:client_id>/visits/<int:visit_id>/sign")

@@ -248,6 +248,13 @@ def test_full_visit_with_limits_signing_addendum_and_pdf(
     )
     expect(page.get_by_text("Draft", exact=True)).to_be_visible()
 
+    # Signing asks first, showing the note as it will be locked.
+    page.get_by_role("link", name="Review and sign").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Sign and lock the note of")
+    expect(page.get_by_role("region", name="The note to be signed")).to_contain_text(
+        "Petrissage (kneading)"
+    )
+    save_screenshot(page, "32-visit-sign-review-desktop")
     page.get_by_role("button", name="Sign and lock the note").click()
     expect_flash(page, "The note is signed and locked.")
     expect(page.get_by_role("link", name="Edit the draft")).to_have_count(0)
