@@ -99,6 +99,11 @@ PAGES = [
         lambda c: f"/clients/{c.client_id}/visits/{c.draft_visit_id}/edit",
         (*HEADER, *CLIENT, *BANNER, *VISIT),
     ),
+    Shown(
+        "visits.confirm_sign",
+        lambda c: f"/clients/{c.client_id}/visits/{c.draft_visit_id}/sign",
+        (*HEADER, *CLIENT, *BANNER, *VISIT),
+    ),
     Shown("visits.new", _client("/visits/new"), (*HEADER, *CLIENT, *BANNER)),
     Shown("visits.index", _client("/visits/"), (*HEADER, *CLIENT, *BANNER)),
     Shown("visits.unsigned", lambda c: "/visits/unsigned", (*HEADER, *CLIENT[:2])),
