@@ -20,6 +20,7 @@ from clinic.domain.outcomes import (
     format_score,
 )
 from clinic.forms import apply_violations
+from clinic.models import Client
 from clinic.progress import bp
 from clinic.progress import operations as ops
 from clinic.progress.charts import BLUE, GREY, ORANGE, Axis, Point, Series, render_line_chart
@@ -131,8 +132,7 @@ def pain_log(client_id: int) -> str | BaseResponse:
     form = PainLogForm()
     if not form.is_submitted():
         form.logged_on.data = clock.today()
-        if client.affected_knee.value in ("left", "right"):
-            form.knee.data = client.affected_knee.value
+        form.knee.data = _clients_one_knee(client)
     if form.validate_on_submit():
         try:
             ops.record_pain_log(
@@ -152,10 +152,19 @@ def pain_log(client_id: int) -> str | BaseResponse:
     return render_client_page("progress/pain_log.html", client, form=form)
 
 
+def _clients_one_knee(client: Client) -> str | None:
+    """The knee a form starts on: the client's, when the intake names one."""
+    knee = client.affected_knee.value
+    return knee if knee in (Side.LEFT.value, Side.RIGHT.value) else None
+
+
 def _questionnaire(client_id: int, measure: Measure, form: QuestionnaireBase) -> str | BaseResponse:
     client = get_client_or_404(client_id)
     if not form.is_submitted():
         form.taken_on.data = clock.today()
+        knee_field = form._fields.get("knee")
+        if knee_field is not None:
+            knee_field.data = _clients_one_knee(client)
     if form.validate_on_submit():
         knee_field = form._fields.get("knee")
         try:

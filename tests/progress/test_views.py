@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import xml.etree.ElementTree as ET
 from datetime import date, timedelta
 from decimal import Decimal
@@ -11,6 +12,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
+from clinic.domain.intake import AffectedKnee
 from clinic.domain.outcomes import KOOS_JR_ITEMS, LEFS_ITEMS, Measure
 from clinic.extensions import db
 from clinic.models import Client, OutcomeAssessment, PainLogEntry
@@ -385,3 +387,24 @@ def test_the_improvement_card_follows_archiving_and_bringing_back(app, client, c
     client.post(f"/clients/{better}/unarchive", data={"version": str(version)})
     page = client.get("/").get_data(as_text=True)
     assert "1 of 1 client" in overview_card(page, "/clients/?progress=improved")
+
+
+@pytest.mark.parametrize(
+    ("affected", "checked"), [("left", "left"), ("right", "right"), ("both", None)]
+)
+def test_the_questionnaire_and_the_home_log_start_on_the_clients_knee(
+    app, logged_in, clinic_world, affected, checked
+):
+    a = clinic_world.a
+    client_id = factories.make_client(
+        app, a.clinic_id, a.therapist_id, last_name="Kneeside", affected_knee=AffectedKnee(affected)
+    )
+    for path in ("progress/koos-jr/new", "progress/pain-log"):
+        page = logged_in.get(f"/clients/{client_id}/{path}").get_data(as_text=True)
+        ticked = re.findall(r'<input[^>]*name="knee"[^>]*>', page)
+        assert len(ticked) == 2, path
+        chosen = [tag for tag in ticked if " checked" in tag]
+        if checked is None:
+            assert chosen == [], path
+        else:
+            assert len(chosen) == 1 and f'value="{checked}"' in chosen[0], path
