@@ -25,6 +25,8 @@ from clinic.forms import ClinicForm, enum_choices
 
 YES_NO = [SelectChoice("no", "No"), SelectChoice("yes", "Yes")]
 _INJURY_CODE = "recent_knee_injury"
+# The one screening question the intake answers already (its "allergic to oils or nuts" box).
+ALLERGY_CODE = "product_allergy"
 
 
 def answer_field(code: str) -> str:
@@ -66,6 +68,21 @@ class ScreeningFormBase(ClinicForm):
                 field.errors = [*field.errors, "After a knee injury, answer this too."]
                 valid = False
         return valid
+
+    def prefill_from_intake(self, allergic_to_oils_or_nuts: bool, allergies: str) -> list[str]:
+        """Answer, from the intake, the questions it already holds; return their codes.
+
+        The therapist sees each such answer marked as taken from the intake and changes it if
+        the client says otherwise: the screening records what was confirmed on its day.
+        """
+        answer = self._fields.get(answer_field(ALLERGY_CODE))
+        if answer is None:
+            return []
+        answer.data = "yes" if allergic_to_oils_or_nuts else "no"
+        detail = self._fields.get(f"{ALLERGY_CODE}-detail")
+        if allergic_to_oils_or_nuts and detail is not None and allergies.strip():
+            detail.data = allergies.strip()[:MAX_DETAIL_LENGTH]
+        return [ALLERGY_CODE]
 
     def answers(self) -> dict[str, Answer]:
         """Return the typed answers; unanswered Ottawa questions count as no."""

@@ -39,8 +39,10 @@ def new(client_id: int) -> str | Response:
     client = get_client_or_404(client_id)
     restored = restore_posted_form() if request.method == "GET" else None
     form = new_screening_form(formdata=restored) if restored is not None else new_screening_form()
+    from_intake: list[str] = []
     if request.method == "GET" and restored is None:
         form.taken_on.data = clock.today()
+        from_intake = form.prefill_from_intake(client.allergic_to_oils_or_nuts, client.allergies)
     if form.validate_on_submit():
         try:
             ops.record_screening(
@@ -52,7 +54,11 @@ def new(client_id: int) -> str | Response:
             flash("The screening was signed and saved.", "success")
             return redirect(url_for("clients.detail", client_id=client.id))
     return render_client_page(
-        "screening/new.html", client, form=form, sections=form.questionnaire.sections
+        "screening/new.html",
+        client,
+        form=form,
+        sections=form.questionnaire.sections,
+        from_intake=from_intake,
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 from typing import Any
 
@@ -596,3 +597,41 @@ def test_a_cleared_clot_shows_its_light_calf_on_the_client_page(app, logged_in, 
     )
     with app.app_context():
         assert db.session.get_one(Client, client_id).screening_tier is Tier.MODIFY
+
+
+def checked_inputs(page: str, name: str = "") -> list[str]:
+    """The checked inputs of a page (of one name, if given), as their tags."""
+    tags = [tag for tag in re.findall(r"<input\b[^>]*>", page) if re.search(r"\schecked\b", tag)]
+    return [tag for tag in tags if f'name="{name}"' in tag] if name else tags
+
+
+@pytest.mark.parametrize(
+    ("allergic", "allergies", "answer"),
+    [(True, "Almond oil: hives", "yes"), (False, "", "no")],
+)
+def test_the_allergy_question_is_answered_from_the_intake(
+    app, logged_in, clinic_world, allergic, allergies, answer
+):
+    client_id = new_client(
+        app, clinic_world, allergic_to_oils_or_nuts=allergic, allergies=allergies
+    )
+    page = logged_in.get(f"/clients/{client_id}/screening/new").get_data(as_text=True)
+    chosen = checked_inputs(page, "product_allergy-answer")
+    assert len(chosen) == 1 and f'value="{answer}"' in chosen[0]
+    assert "Answered from the intake" in page
+    if allergies:
+        assert "Almond oil: hives</textarea>" in page
+    # Only that question: every other one is still asked.
+    assert len(checked_inputs(page)) == 1
+
+
+def test_a_refused_screening_keeps_the_answer_typed_over_the_intakes(app, logged_in, clinic_world):
+    client_id = new_client(app, clinic_world, allergic_to_oils_or_nuts=True)
+    # The client says the allergy is gone; the form is sent without its signature.
+    data = {**form_data(), "sign": ""}
+    refused = logged_in.post(f"/clients/{client_id}/screening/new", data=data)
+    assert refused.status_code == 200
+    page = refused.get_data(as_text=True)
+    chosen = checked_inputs(page, "product_allergy-answer")
+    assert len(chosen) == 1 and 'value="no"' in chosen[0]
+    assert "Answered from the intake" not in page
