@@ -323,7 +323,8 @@ class Therapist(HttpUser):
         if not self._confirm_no_changes(plan["client_id"]):
             return
         with self.client.get(base, name="/clients/[id]/homecare/[id]", catch_response=True) as page:
-            if not self._check_page(page, "Issue the handout"):
+            # "Issue the handout", or "Issue it again" once it was: the form is there.
+            if not self._check_page(page, f'action="{base}/issue"'):
                 return
         with self.client.post(
             f"{base}/issue",

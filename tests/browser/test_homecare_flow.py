@@ -66,6 +66,11 @@ def test_build_a_plan_issue_it_and_download_the_pdf(live_app: Flask, new_page: N
 
     page.get_by_role("button", name="Issue the handout (PDF)").click()
     expect_flash(page, "The handout was issued")
+    # Issued: downloading it is the main action now, and issuing again says so.
+    download = page.get_by_role("link", name="Download the handout (PDF)")
+    expect(download).to_have_class("button button--primary")
+    expect(page.get_by_role("button", name="Issue it again (PDF)")).to_be_visible()
+    expect(page.get_by_role("button", name="Issue the handout (PDF)")).to_have_count(0)
     save_screenshot(page, "61-homecare-plan-issued")
     set_viewport(page, "phone")
     assert_fits_width(page)
@@ -74,6 +79,7 @@ def test_build_a_plan_issue_it_and_download_the_pdf(live_app: Flask, new_page: N
     link = page.get_by_role("link", name="Download (A4")
     href = link.get_attribute("href")
     assert href
+    assert download.get_attribute("href") == href
     first = page.request.get(href)
     second = page.request.get(href)
     assert first.ok, first.status

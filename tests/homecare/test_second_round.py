@@ -249,6 +249,7 @@ def test_printing_needs_a_current_screening_with_the_clot_signs_asked_today(
     plan_page = unescape(page(logged_in.get(url)))
     assert message in plan_page
     assert "Issue the handout (PDF)" not in plan_page
+    assert f'action="{url}/issue"' not in plan_page
 
 
 def test_a_preview_of_a_plan_the_screening_no_longer_matches_says_so_on_every_page(
