@@ -895,6 +895,17 @@ class ItemAssessment:
     softened_steps: tuple[int, ...] = ()
 
     @property
+    def reasons_here(self) -> tuple[str, ...]:
+        """Return the reasons as read beside the item itself, without its name before each
+        ("Light pressure at most on the left knee (...)", not "Self-massage: light ...")."""
+        title = self.item.title
+        shown = []
+        for reason in self.reasons:
+            rest = reason.removeprefix(f"{title}: ").removeprefix(f"{title} is ")
+            shown.append(reason if rest == reason else rest[:1].upper() + rest[1:])
+        return tuple(shown)
+
+    @property
     def steps(self) -> tuple[str, ...]:
         """Return the steps as the client reads them, changed where they stand (DOMAIN.md 8.4).
 

@@ -419,7 +419,7 @@ def _pick_problems(
         problems.append(
             Problem(
                 row_key(PLAN_ROWS, index, ROW_FIELD),
-                "Not for this client: " + " ".join(assessment.reasons),
+                "Not for this client: " + " ".join(assessment.reasons_here),
             )
         )
     for problem in _dose_problems(pick.dose, entry.item.kind):

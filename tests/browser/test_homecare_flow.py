@@ -41,7 +41,7 @@ def test_build_a_plan_issue_it_and_download_the_pdf(live_app: Flask, new_page: N
 
     roller = page.locator("#item-b_foam_roller")
     expect(roller).to_contain_text("Left out")
-    expect(roller).to_contain_text("Foam roller is left out on both legs")
+    expect(roller).to_contain_text("Left out on both legs: blood thinners")
     expect(roller.get_by_label("Put this in the plan")).to_have_count(0)
     massage = page.locator("#item-b_self_massage")
     expect(massage).to_contain_text("Keep the pressure gentle")

@@ -1342,3 +1342,21 @@ def test_gentle_steps_read_plainly_and_press_no_harder(item: HomeCareItem) -> No
         assert not PRESSING.search(text)
         assert "Keep the pressure gentle." in text
         assert grade(text) <= MAX_GRADE
+
+
+def test_the_reasons_beside_an_item_do_not_name_it_again() -> None:
+    item = ITEMS_BY_CODE["foam_roller"]
+    assessment = ItemAssessment(
+        item=item,
+        excluded=False,
+        reasons=(
+            f"{item.title}: light pressure at most on the left knee (blood thinners).",
+            f"{item.title} is left out on the right leg: varicose veins.",
+            "Something said without the item's name.",
+        ),
+    )
+    assert assessment.reasons_here == (
+        "Light pressure at most on the left knee (blood thinners).",
+        "Left out on the right leg: varicose veins.",
+        "Something said without the item's name.",
+    )

@@ -194,7 +194,9 @@ def test_the_builder_shows_what_the_screening_leaves_out_or_changes(
         if code in left_out:
             assert "Left out" in row, code
             assert "Not for this client:" in row, code
-            assert "is left out" in row, code
+            # The reason, read beside the item, does not name the item again.
+            assert "<li>Left out" in row, code
+            assert "is left out" not in row, code
             assert not has_tick_box(html, f"b_{code}"), code
         else:
             assert has_tick_box(html, f"b_{code}"), code
