@@ -48,7 +48,10 @@ def test_build_a_plan_issue_it_and_download_the_pdf(live_app: Flask, new_page: N
     expect(massage).not_to_contain_text("deeper")
 
     hamstring = page.locator("#item-b_hamstring_stretch")
+    # An item's dose and note show once it is ticked.
+    expect(field(hamstring, "Hold (seconds)")).to_be_hidden()
     hamstring.get_by_label("Put this in the plan").check()
+    expect(field(hamstring, "Hold (seconds)")).to_be_visible()
     field(hamstring, "Hold (seconds)").fill("90")
     page.locator("#item-b_cold_pack").get_by_label("Put this in the plan").check()
     field(page, "Note for the whole plan").fill("Walk ten minutes a day as well.")
