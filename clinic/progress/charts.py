@@ -138,13 +138,11 @@ def render_line_chart(
         f'<text x="14" y="{_fmt(TOP + plot_height / 2)}" fill="#1d2733" text-anchor="middle" '
         f'transform="rotate(-90 14 {_fmt(TOP + plot_height / 2)})">{escape(axis.label)}</text>'
     )
-    # Within a year a day and month place a score; over years the month and year do.
-    tick_format = "{0.day} {0:%b}" if last - first <= timedelta(days=300) else "{0:%b} {0.year}"
-    for tick in _date_ticks(first, last):
+    for tick, label in _date_ticks(first, last):
         x = x_of(tick)
         parts.append(
             f'<text x="{_fmt(x)}" y="{HEIGHT - BOTTOM + 18}" text-anchor="middle" '
-            f'fill="#1d2733">{tick_format.format(tick)}</text>'
+            f'fill="#1d2733">{label}</text>'
         )
     parts.append(
         f'<line x1="{LEFT}" y1="{TOP + plot_height}" x2="{WIDTH - RIGHT}" '
@@ -187,10 +185,48 @@ def render_line_chart(
     return Markup("".join(parts))  # noqa: S704  # nosec B704
 
 
-def _date_ticks(first: date, last: date, most: int = 6) -> list[date]:
-    span = (last - first).days
-    if span <= 0:
-        return [first]
-    count = min(most, span + 1)
-    step = span / (count - 1) if count > 1 else span
-    return sorted({first + timedelta(days=round(i * step)) for i in range(count)})
+# Calendar steps for the date axis, finest first: the first that needs at most `most` ticks
+# is used, each tick on a round date (a Monday, the first of a month, the first of a year).
+_TICK_STEPS: tuple[tuple[str, int], ...] = (
+    ("day", 1), ("day", 2), ("week", 1), ("week", 2), ("month", 1), ("month", 2),
+    ("month", 3), ("month", 6), ("year", 1), ("year", 2), ("year", 5), ("year", 10),
+)  # fmt: skip
+
+
+def _calendar_ticks(first: date, last: date, unit: str, every: int) -> list[date]:
+    """The round dates from first to last, one per `every` units."""
+    if unit == "day":
+        return [first + timedelta(days=n) for n in range(0, (last - first).days + 1, every)]
+    if unit == "week":
+        monday = first + timedelta(days=-first.weekday() % 7)
+        return [monday + timedelta(weeks=n) for n in range(0, (last - monday).days // 7 + 1, every)]
+    if unit == "month":
+        months = range(first.year * 12 + first.month - 1, last.year * 12 + last.month)
+        found = [date(m // 12, m % 12 + 1, 1) for m in months if (m % 12) % every == 0]
+        return [day for day in found if first <= day <= last]
+    years = range(first.year, last.year + 1)
+    return [date(y, 1, 1) for y in years if y % every == 0 and first <= date(y, 1, 1) <= last]
+
+
+def _date_ticks(first: date, last: date, most: int = 6) -> list[tuple[date, str]]:
+    """Return the date axis's ticks and their labels: round dates, evenly spaced in time."""
+    for unit, every in _TICK_STEPS:
+        ticks = _calendar_ticks(first, last, unit, every)
+        if len(ticks) <= most:
+            break
+    if not ticks:
+        ticks = [first]
+        unit = "day"
+    return [(tick, _tick_label(tick, unit, first, last)) for tick in ticks]
+
+
+def _tick_label(tick: date, unit: str, first: date, last: date) -> str:
+    if unit in ("day", "week"):
+        # Days within a year; the year too when the axis crosses into another.
+        return f"{tick.day} {tick:%b}" + (f" {tick.year}" if first.year != last.year else "")
+    if unit == "month":
+        # A month's name; January (and a first tick in another year) says which year.
+        return f"{tick:%b}" + (
+            f" {tick.year}" if tick.month == 1 or first.year != last.year else ""
+        )
+    return str(tick.year)

@@ -9,7 +9,8 @@ from playwright.sync_api import Page, expect
 
 from clinic.domain.outcomes import KOOS_JR_ITEMS
 from tests import factories
-from tests.browser.conftest import field, save_screenshot
+from tests.browser.conftest import field, save_screenshot, set_viewport
+from tests.browser.test_foundation_flow import assert_fits_width
 
 TODAY = date.today()
 
@@ -88,6 +89,20 @@ def test_scores_over_several_visits_show_on_the_chart_and_in_the_summary(
     save_screenshot(page, "30-progress")
     page.set_viewport_size({"width": 768, "height": 1024})
     save_screenshot(page, "31-progress-tablet")
+    # On a phone the charts' labels stay readable (11 px or more), the chart scrolling
+    # sideways in its frame rather than the page.
+    set_viewport(page, "phone")
+    chart = page.locator(".chart-figure").first
+    label = chart.locator("text").filter(has_text="Pain (0-10)")
+    box = label.bounding_box()
+    assert box is not None and box["width"] >= 11, box  # the rotated label: its width is its height
+    ticks = chart.locator("text[y='254']")
+    heights = [
+        b["height"] for b in (ticks.nth(i).bounding_box() for i in range(ticks.count())) if b
+    ]
+    assert heights and min(heights) >= 11, heights
+    assert_fits_width(page)
+    save_screenshot(page, "31-progress-phone")
 
     page.goto("/")
     expect(

@@ -5,12 +5,22 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from datetime import date, timedelta
 from decimal import Decimal
+from itertools import pairwise
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from clinic.progress.charts import Axis, Point, Series, _fmt, render_line_chart
+from clinic.progress.charts import (
+    LEFT,
+    RIGHT,
+    WIDTH,
+    Axis,
+    Point,
+    Series,
+    _fmt,
+    render_line_chart,
+)
 
 SVG = "{http://www.w3.org/2000/svg}"
 AXIS = Axis(0, 10, 2, "Pain (0-10)")
@@ -121,9 +131,38 @@ def tick_labels(svg: str) -> list[str]:
     ]
 
 
-def test_dates_name_the_year_when_scores_span_years():
-    within = [Point(date(2026, 1, 5), 5), Point(date(2026, 6, 5), 4)]
-    over = [Point(date(2024, 11, 5), 5), Point(date(2026, 6, 5), 4)]
-    assert tick_labels(str(render_line_chart("x", [Series("S", within)], AXIS)))[0] == "5 Jan"
-    labels = tick_labels(str(render_line_chart("x", [Series("S", over)], AXIS)))
-    assert labels[0] == "Nov 2024" and labels[-1] == "Jun 2026"
+def tick_xs(svg: str) -> list[float]:
+    return [
+        float(el.get("x") or 0)
+        for el in ET.fromstring(svg).iter(f"{SVG}text")
+        if el.get("y") == "254"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("first", "last", "labels"),
+    [
+        # Days, weeks (Mondays), months (the first), quarters and years: round dates only.
+        (date(2026, 12, 6), date(2026, 12, 8), ["6 Dec", "7 Dec", "8 Dec"]),
+        (date(2026, 10, 26), date(2026, 12, 7), ["26 Oct", "9 Nov", "23 Nov", "7 Dec"]),
+        (date(2026, 1, 5), date(2026, 6, 5), ["Feb", "Mar", "Apr", "May", "Jun"]),
+        (
+            date(2024, 11, 5),
+            date(2026, 6, 5),
+            ["Jan 2025", "Apr 2025", "Jul 2025", "Oct 2025", "Jan 2026", "Apr 2026"],
+        ),
+        (date(2020, 3, 1), date(2026, 12, 7), ["2021", "2022", "2023", "2024", "2025", "2026"]),
+    ],
+)
+def test_the_date_axis_is_labelled_on_round_dates_and_names_the_year_across_years(
+    first, last, labels
+):
+    points = [Point(first, 5), Point(last, 4)]
+    svg = str(render_line_chart("x", [Series("S", points)], AXIS))
+    assert tick_labels(svg) == labels
+    # Each label stands where its date falls: equal steps of time, equal steps on the axis
+    # (months run 28 to 31 days, quarters 90 to 92).
+    xs = tick_xs(svg)
+    gaps = [b - a for a, b in pairwise(xs)]
+    day = (WIDTH - LEFT - RIGHT) / (last - first).days
+    assert max(gaps) - min(gaps) <= 3.5 * day + 0.2
