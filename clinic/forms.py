@@ -233,18 +233,28 @@ def enum_choices(enum_class: Any, *, blank: str | None = None) -> list[SelectCho
 
 
 def field_errors(form: FlaskForm) -> list[tuple[str, str, str]]:
-    """Return (field id, label, first message) for every field with an error, in form order."""
+    """Return (field id, label, first message) for every field with an error, in form order.
+
+    A row's fields are named with their row, where the row's form says how it is called
+    (a row_label(index) method: "Technique 2: Pressure", not "Pressure" for every row).
+    """
     found: list[tuple[str, str, str]] = []
 
-    def collect(fields: Iterable[Field]) -> None:
+    def collect(fields: Iterable[Field], row: str = "") -> None:
         for field in fields:
             if field.type == "FieldList":
-                for entry in field.entries:
-                    collect(entry.form if hasattr(entry, "form") else [entry])
+                for index, entry in enumerate(field.entries):
+                    inner = getattr(entry, "form", None)
+                    if inner is None:
+                        collect([entry], row)
+                        continue
+                    label = getattr(inner, "row_label", None)
+                    collect(inner, label(index) if callable(label) else row)
             elif field.errors and isinstance(field.errors, list):
                 message = field.errors[0]
                 if isinstance(message, str):
-                    found.append((field.id, field.label.text, message))
+                    text = field.label.text
+                    found.append((field.id, f"{row}: {text}" if row else text, message))
 
     collect(form)
     return found

@@ -51,7 +51,7 @@ from clinic.forms import ClinicForm, clean_text, enum_choices, with_quick_widget
 from clinic.visits.operations import VisitDetails
 
 NOTE_LENGTH = 5000
-BLANK_ROWS = 2
+BLANK_ROWS = 1
 # The type of each entry field, which tells how a row's typed value becomes the entry's.
 _ENTRY_TYPES = get_type_hints(EntryDetails)
 
@@ -78,6 +78,11 @@ def _note(label: str, description: str = "") -> TextAreaField:
 
 class EntryForm(Form):  # type: ignore[misc]
     """One row: a technique on a target, side, pressure and minutes."""
+
+    @staticmethod
+    def row_label(index: int) -> str:
+        """How the form's error summary names the row (as its legend does)."""
+        return f"Technique {index + 1}"
 
     class Meta:
         # Rows are part of the visit form, whose CSRF token covers them.

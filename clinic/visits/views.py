@@ -90,7 +90,10 @@ def _render_form(
     **extra: Any,
 ) -> tuple[str, int]:
     """Render the visit form, with the limits of the visit's own day beside the entries."""
-    form.pad_rows()
+    if request.method == "GET":
+        # One empty row to fill in (more come with "Add a technique"); a form shown again
+        # after a refusal keeps exactly the rows that were sent.
+        form.pad_rows()
     extra.setdefault("row_template", EntryForm(prefix="entries-__index__-"))
     if limits is None and visit is not None:
         limits = ops.load_visit_day_screening(visit, current_user.clinic)

@@ -193,8 +193,15 @@ def test_full_visit_with_limits_signing_addendum_and_pdf(
     page.get_by_role("button", name="Save as draft").click()
 
     # Refused: each reason beside its entry, and everything typed is still there.
-    expect(page.get_by_role("alert").filter(has_text="Nothing was saved")).to_be_visible()
+    summary = page.get_by_role("alert").filter(has_text="Nothing was saved")
+    expect(summary).to_be_visible()
+    # The summary names each entry's number; no blank rows were added to the four sent.
+    expect(summary.get_by_role("link", name="Technique 1: Pressure")).to_be_visible()
+    expect(
+        summary.get_by_role("link", name="Technique 4: Reason to work on an avoided area")
+    ).to_be_visible()
     rows = entry_rows(page)
+    expect(rows).to_have_count(4)
     first, shin = rows.nth(0), rows.nth(3)
     expect(field(shin, "Technique")).to_have_value("effleurage")
     expect(error_beside(first, "Pressure")).to_contain_text(CAP_MESSAGE)
@@ -451,3 +458,40 @@ def test_a_technique_without_pressure_hides_and_clears_the_pressure_box(
     expect(pressure).to_have_value("")
     row.locator("select[name$='-technique']").select_option("petrissage")
     expect(pressure).to_be_visible()
+
+
+def test_removing_a_refused_entry_takes_its_message_out_of_the_summary(
+    live_app: Flask, new_page: NewPage
+) -> None:
+    clinic_id, therapist_id = seed_clinic(live_app)
+    factories.make_client(live_app, clinic_id, therapist_id, first_name="Ada", last_name="Roe")
+    client_id = factories.make_client(
+        live_app, clinic_id, therapist_id, first_name="Ben", last_name="Stone"
+    )
+    factories.make_screening(live_app, client_id, therapist_id, anticoagulants=True)
+    page = new_page("desktop")
+    sign_in(page, THERAPIST_EMAIL, THERAPIST_PASSWORD)
+    page.goto(f"/clients/{client_id}/visits/new")
+    field(page, "Left knee: pain before (0-10)").fill("5")
+    rows = entry_rows(page)
+    expect(rows).to_have_count(1)
+    page.get_by_role("button", name="Add a technique").click()
+    page.get_by_role("button", name="Add a technique").click()
+    # Two entries too firm for the medium cap, and a good one between them.
+    fill_entry(rows.nth(0), "Petrissage (kneading)", "Quadriceps", "Left", "Firm", "10")
+    fill_entry(rows.nth(1), "Passive stretch", "Hamstrings", "Left", "Light", "3", hold="30")
+    fill_entry(rows.nth(2), "Petrissage (kneading)", "Quadriceps", "Right", "Firm", "5")
+    page.get_by_role("button", name="Save as draft").click()
+    summary = page.get_by_role("alert").filter(has_text="Nothing was saved")
+    expect(summary.get_by_role("link", name="Technique 1: Pressure")).to_be_visible()
+    expect(summary.get_by_role("link", name="Technique 3: Pressure")).to_be_visible()
+    rows = entry_rows(page)
+    expect(rows).to_have_count(3)
+
+    rows.nth(0).get_by_role("button", name="Remove this technique").click()
+    expect(rows).to_have_count(2)
+    # The first entry's message went with it; the third is the second now, and says so.
+    expect(summary.get_by_role("link", name="Technique 1: Pressure")).to_have_count(0)
+    expect(summary.get_by_role("link", name="Technique 2: Pressure")).to_be_visible()
+    rows.nth(1).get_by_role("button", name="Remove this technique").click()
+    expect(summary).to_be_hidden()

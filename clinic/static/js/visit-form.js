@@ -37,6 +37,35 @@
     }
   });
 
+  // The error summary above the form lists the rows' problems as "Technique N: Field": a
+  // removed row's go with it, and the others follow the rows' new numbers.
+  var summary = document.getElementById("form-errors");
+
+  function summaryLinks() {
+    return summary ? Array.prototype.slice.call(summary.querySelectorAll("li > a[href^='#']")) : [];
+  }
+
+  function forgetErrorsOf(row) {
+    summaryLinks().forEach(function (link) {
+      var target = document.getElementById(link.getAttribute("href").slice(1));
+      if (target && row.contains(target)) { link.parentNode.remove(); }
+    });
+    if (summary && summaryLinks().length === 0 && !summary.querySelector("p:not(:last-of-type)")) {
+      summary.hidden = true;
+    }
+  }
+
+  function renumberErrors() {
+    summaryLinks().forEach(function (link) {
+      var target = document.getElementById(link.getAttribute("href").slice(1));
+      var entry = target && target.closest("[data-entry-row]");
+      var title = entry && entry.querySelector(".entry__title");
+      if (title) {
+        link.textContent = link.textContent.replace(/^Technique \d+:/, title.textContent + ":");
+      }
+    });
+  }
+
   form.addEventListener("click", function (event) {
     var button = event.target.closest("button");
     if (!button) { return; }
@@ -53,10 +82,14 @@
     } else if (button.hasAttribute("data-remove-row")) {
       event.preventDefault();
       var row = button.closest("[data-entry-row]");
-      if (row) { row.remove(); }
+      if (row) {
+        forgetErrorsOf(row);
+        row.remove();
+      }
       rows.querySelectorAll(".entry__title").forEach(function (title, position) {
         title.textContent = "Technique " + (position + 1);
       });
+      renumberErrors();
     }
   });
 })();
