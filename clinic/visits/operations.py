@@ -282,7 +282,6 @@ def reasons_note_cannot_be_signed(
     return problems
 
 
-@operation
 @dataclass(frozen=True)
 class SigningCheck:
     """What signing a draft now would lock, and what stops it (nothing, when it can be)."""
@@ -304,6 +303,7 @@ def check_signing(signer: User, visit: Visit, today: date) -> SigningCheck:
     return SigningCheck(problems, limits_in_force(current, entries))
 
 
+@operation
 def sign_visit(actor: Actor, visit: Visit, *, expected_version: int | None, today: date) -> None:
     """Sign a draft that still passes every check: from now on only addenda can follow."""
     _check_version(visit, expected_version)

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from clinic.domain.visits import VisitStatus
 from clinic.models import AuditAction
+from clinic.transaction import operation
+from clinic.visits import operations as ops
 from tests import factories
 from tests.audit import entries, new_entries
 from tests.visits.test_views import ready_client, visits_of
@@ -110,3 +112,13 @@ def test_the_edit_address_of_a_signed_note_says_so_and_links_to_the_addendum(
     assert 'id="addendum"' in page
     # The note itself is shown, not an error page.
     assert "Petrissage (kneading)" in page
+
+
+def test_signing_is_an_operation_all_or_nothing():
+    # A refused or conflicting signature undoes just what it had changed (its savepoint), so
+    # the request can still show the note as it is now (the racing test shows why).
+    assert getattr(ops.sign_visit, "__wrapped__", None) is not None
+    assert ops.sign_visit.__code__ is operation(lambda: None).__code__
+    # The check alone changes nothing and is no operation.
+    assert not hasattr(ops.check_signing, "__wrapped__")
+    assert not hasattr(ops.SigningCheck, "__wrapped__")
