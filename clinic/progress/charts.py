@@ -193,6 +193,10 @@ _TICK_STEPS: tuple[tuple[str, int], ...] = (
 )  # fmt: skip
 
 
+# The longest each unit can be: a step is passed over only when it surely makes too many ticks.
+_UNIT_DAYS = {"day": 1.0, "week": 7.0, "month": 31.0, "year": 366.0}
+
+
 def _calendar_ticks(first: date, last: date, unit: str, every: int) -> list[date]:
     """The round dates from first to last, one per `every` units."""
     if unit == "day":
@@ -210,7 +214,12 @@ def _calendar_ticks(first: date, last: date, unit: str, every: int) -> list[date
 
 def _date_ticks(first: date, last: date, most: int = 6) -> list[tuple[date, str]]:
     """Return the date axis's ticks and their labels: round dates, evenly spaced in time."""
+    span = (last - first).days
     for unit, every in _TICK_STEPS:
+        # Steps far too fine are passed over without listing their dates (a long history
+        # would list a thousand days for nothing).
+        if span / (_UNIT_DAYS[unit] * every) > most + 1:
+            continue
         ticks = _calendar_ticks(first, last, unit, every)
         if len(ticks) <= most:
             break

@@ -12,12 +12,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from clinic.progress.charts import (
+    _TICK_STEPS,
     LEFT,
     RIGHT,
     WIDTH,
     Axis,
     Point,
     Series,
+    _calendar_ticks,
+    _date_ticks,
     _fmt,
     render_line_chart,
 )
@@ -166,3 +169,21 @@ def test_the_date_axis_is_labelled_on_round_dates_and_names_the_year_across_year
     gaps = [b - a for a, b in pairwise(xs)]
     day = (WIDTH - LEFT - RIGHT) / (last - first).days
     assert max(gaps) - min(gaps) <= 3.5 * day + 0.2
+
+
+def test_the_date_axis_skips_steps_too_fine_without_changing_the_ticks():
+    # Passing over the finest steps unlisted (a long history would list every day) picks the
+    # same ticks as trying every step in turn.
+    def every_step(first: date, last: date) -> list[date]:
+        for unit, every in _TICK_STEPS:
+            ticks = _calendar_ticks(first, last, unit, every)
+            if len(ticks) <= 6:
+                return ticks
+        return ticks
+
+    base = date(2024, 1, 1)
+    for start in range(0, 400, 37):
+        for length in [*range(1, 100), *range(100, 4000, 17)]:
+            first = base + timedelta(days=start)
+            last = first + timedelta(days=length)
+            assert [tick for tick, _ in _date_ticks(first, last)] == every_step(first, last)
