@@ -6,6 +6,8 @@ import enum
 import re
 from datetime import date
 
+from clinic.domain.catalogue import Side
+
 MAX_AGE_YEARS = 120
 
 
@@ -19,6 +21,11 @@ class AffectedKnee(enum.StrEnum):
     @property
     def label(self) -> str:
         return {"left": "Left knee", "right": "Right knee", "both": "Both knees"}[self.value]
+
+    @property
+    def side(self) -> Side | None:
+        """The one knee, when it is one: what a form about a single knee starts on."""
+        return None if self is AffectedKnee.BOTH else Side(self.value)
 
 
 class KneePainCause(enum.StrEnum):

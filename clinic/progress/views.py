@@ -132,7 +132,7 @@ def pain_log(client_id: int) -> str | BaseResponse:
     form = PainLogForm()
     if not form.is_submitted():
         form.logged_on.data = clock.today()
-        form.knee.data = _clients_one_knee(client)
+        form.knee.data = _starting_knee(client)
     if form.validate_on_submit():
         try:
             ops.record_pain_log(
@@ -152,10 +152,10 @@ def pain_log(client_id: int) -> str | BaseResponse:
     return render_client_page("progress/pain_log.html", client, form=form)
 
 
-def _clients_one_knee(client: Client) -> str | None:
-    """The knee a form starts on: the client's, when the intake names one."""
-    knee = client.affected_knee.value
-    return knee if knee in (Side.LEFT.value, Side.RIGHT.value) else None
+def _starting_knee(client: Client) -> str | None:
+    """The knee choice a form starts on: the client's, when the intake names one."""
+    side = client.affected_knee.side
+    return side.value if side is not None else None
 
 
 def _questionnaire(client_id: int, measure: Measure, form: QuestionnaireBase) -> str | BaseResponse:
@@ -164,7 +164,7 @@ def _questionnaire(client_id: int, measure: Measure, form: QuestionnaireBase) ->
         form.taken_on.data = clock.today()
         knee_field = form._fields.get("knee")
         if knee_field is not None:
-            knee_field.data = _clients_one_knee(client)
+            knee_field.data = _starting_knee(client)
     if form.validate_on_submit():
         knee_field = form._fields.get("knee")
         try:
